@@ -28,6 +28,10 @@ class Incoming:
     display_name: str = ""
     text: str | None = None
     action: str | None = None
+    # The server or group the chat belongs to (Discord guild id, Telegram group chat id).
+    group_ref: str = ""
+    # The person may change the group's settings (Discord Manage Server, Telegram group admin).
+    can_manage: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,4 +88,5 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "All your data as JSON"),
     Command("delete", "Delete everything the coach knows about you"),
     Command("help", "What the coach can do", group_ok=True),
+    Command("team", "Team channel: daily routine post and weekly digest", "setup|off|show", group_ok=True),
 )
