@@ -18,7 +18,7 @@ class CoachPort(Protocol):
         ...
 
     async def mark_unreachable(self, platform: Platform, user_ref: str) -> None:
-        """The platform refused delivery (blocked bot, DMs closed): stop sending until they write."""
+        """The platform refused delivery (blocked, DMs closed): stop sending until they write."""
         ...
 
 

@@ -19,7 +19,7 @@ class Platform(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """One thing a person did: typed `text` (a command or an answer) or pressed a button (`action`)."""
+    """One thing a person did: typed `text` (a command or an answer) or pressed `action`."""
 
     platform: Platform
     user_ref: str
@@ -88,5 +88,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "All your data as JSON"),
     Command("delete", "Delete everything the coach knows about you"),
     Command("help", "What the coach can do", group_ok=True),
-    Command("team", "Team channel: daily routine post and weekly digest", "setup|off|show", group_ok=True),
+    Command(
+        "team",
+        "Team channel: daily routine post and weekly digest",
+        "setup|off|show",
+        group_ok=True,
+    ),
 )

@@ -1,0 +1,133 @@
+"""`coach`: chat in the terminal, run the bots, check content, upgrade the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.core.content import ContentError, check_content
+
+log = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="coach", description="mobility-coach")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="talk to the coach in this terminal")
+    chat.add_argument("--user", default=None, help="who you are (default: your login name)")
+
+    sub.add_parser("run", help="serve every platform whose token is set")
+
+    content = sub.add_parser("content", help="content tools")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    check = content_sub.add_parser("check", help="validate a content folder")
+    check.add_argument("folder", nargs="?", type=Path, default=None)
+
+    database = sub.add_parser("db", help="database tools")
+    database_sub = database.add_subparsers(dest="db_command", required=True)
+    database_sub.add_parser("upgrade", help="apply all migrations")
+
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    if args.command == "content":
+        return content_check(args.folder or settings.content_dir)
+    if args.command == "db":
+        return asyncio.run(db_upgrade(settings))
+    if args.command == "chat":
+        return asyncio.run(chat_main(settings, args.user or _login()))
+    if args.command == "run":
+        return asyncio.run(run_main(settings))
+    return 2
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "me"
+
+
+def content_check(folder: Path) -> int:
+    problems = check_content(folder)
+    if not problems:
+        print(f"{folder}: content is valid.")
+        return 0
+    print(f"{folder}: {len(problems)} problem(s):")
+    for problem in problems:
+        print(f"  {problem}")
+    return 1
+
+
+async def db_upgrade(settings: Settings) -> int:
+    from storage import db
+
+    engine = db.create_engine(settings.database_url)
+    try:
+        await db.upgrade(engine)
+        print(f"database at revision {await db.current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _build(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.bootstrap import build_coach
+
+    try:
+        return await build_coach(settings)
+    except ContentError as error:
+        print(f"The coach cannot start: the content has problems.\n{error}", file=sys.stderr)
+        return None
+
+
+async def chat_main(settings: Settings, user: str) -> int:
+    from bot.adapters.console import ConsoleChat
+
+    coach = await _build(settings)
+    if coach is None:
+        return 1
+    try:
+        await ConsoleChat(coach, user).run()
+    finally:
+        await coach.close()
+    return 0
+
+
+async def run_main(settings: Settings) -> int:
+    if settings.telegram_token is None and settings.discord_token is None:
+        print(
+            "No platform token is set (COACH_TELEGRAM_TOKEN, COACH_DISCORD_TOKEN), so there is "
+            "nothing to serve. To try the coach locally, run: coach chat",
+            file=sys.stderr,
+        )
+        return 1
+    coach = await _build(settings)
+    if coach is None:
+        return 1
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        if settings.telegram_token is not None:
+            from bot.adapters.telegram_bot import serve_telegram
+
+            tasks.append(asyncio.create_task(serve_telegram(settings, coach, stop)))
+        if settings.discord_token is not None:
+            from bot.adapters.discord_bot import serve_discord
+
+            tasks.append(asyncio.create_task(serve_discord(settings, coach, stop)))
+        await asyncio.gather(*tasks)
+    finally:
+        stop.set()
+        await coach.close()
+    return 0

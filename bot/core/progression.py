@@ -1,0 +1,161 @@
+"""The progression rule of coaching-rules.md: advance, hold, regress or stop after a check-in.
+
+Pure: it sees the check-ins of the current phase and the phase's gates and returns a verdict with
+its reason in plain words. The first rule that applies decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from bot.core.content import Gates
+
+
+class Decision(StrEnum):
+    ADVANCE = "advance"
+    HOLD = "hold"
+    REGRESS = "regress"
+    STOP = "stop"
+    PAUSE = "pause"
+
+
+class Neutral(StrEnum):
+    YES = "yes"
+    MOSTLY = "mostly"
+    NO = "no"
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One completed check-in, as the rule sees it."""
+
+    day: date
+    pain_during: int
+    neutral: Neutral
+    comfort: int | None  # None: did not lift
+    morning_pain: int | None = None  # None: not asked yet
+    pre_pain: int | None = None  # pain level before the session, for the morning comparison
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    decision: Decision
+    reason: str
+    lower_dose: bool = False
+
+
+def morning_unsettled(session: Session, gates: Gates) -> bool:
+    """Pain the next morning rose above the pre-session level by the gate (default 2 points)."""
+    if session.morning_pain is None or session.pre_pain is None:
+        return False
+    return session.morning_pain - session.pre_pain >= gates.morning_rise_to_hold
+
+
+def red_flag_pain_jump(pain: int, previous: int | None, gates: Gates) -> bool:
+    """A jump this big re-asks the red-flag screen (coaching-rules: 3+ points)."""
+    return previous is not None and pain - previous >= gates.red_flag_pain_jump
+
+
+def decide(
+    *,
+    sessions: Sequence[Session],
+    gates: Gates,
+    phase_start_comfort: int | None,
+    red_flag: bool = False,
+    paused: bool = False,
+    has_next_phase: bool = True,
+) -> Verdict:
+    """Decide after the latest session in `sessions` (oldest first, current phase only)."""
+    if red_flag:
+        return Verdict(
+            Decision.STOP,
+            "You reported a warning sign that needs a clinician before any more exercise.",
+        )
+    if paused:
+        return Verdict(
+            Decision.PAUSE,
+            "Your program is paused, so this session is logged but does not move your phase.",
+        )
+    if not sessions:
+        return Verdict(Decision.HOLD, "No session logged in this phase yet.")
+    latest = sessions[-1]
+    if latest.pain_during > gates.regress_pain_above:
+        return Verdict(
+            Decision.REGRESS,
+            f"Pain during the routine reached {latest.pain_during}/10, above the "
+            f"{gates.regress_pain_above}/10 limit, so we step back to easier work.",
+            lower_dose=True,
+        )
+    if morning_unsettled(latest, gates):
+        return Verdict(
+            Decision.HOLD,
+            f"Your pain the next morning ({latest.morning_pain}/10) was above where it was "
+            f"before the session ({latest.pre_pain}/10): we stay here with a lighter dose.",
+            lower_dose=True,
+        )
+    missing = _missing_for_advance(sessions, gates, phase_start_comfort)
+    if not missing:
+        if has_next_phase:
+            return Verdict(
+                Decision.ADVANCE,
+                f"{len(sessions)} sessions over {_span_days(sessions)} days, and the last "
+                f"{gates.window} were calm with a flat back: you are ready for the next phase.",
+            )
+        return Verdict(
+            Decision.HOLD,
+            "You have reached the last phase and meet all its goals: keep it up as maintenance.",
+        )
+    return Verdict(Decision.HOLD, "Still needed before the next phase: " + "; ".join(missing) + ".")
+
+
+def _span_days(sessions: Sequence[Session]) -> int:
+    return (sessions[-1].day - sessions[0].day).days + 1
+
+
+def _calm_and_flat(session: Session, gates: Gates) -> bool:
+    return (
+        session.pain_during <= gates.max_pain_to_advance
+        and session.neutral is Neutral.YES
+        and not morning_unsettled(session, gates)
+    )
+
+
+def _missing_for_advance(
+    sessions: Sequence[Session], gates: Gates, phase_start_comfort: int | None
+) -> list[str]:
+    missing: list[str] = []
+    if len(sessions) < gates.min_sessions:
+        more = gates.min_sessions - len(sessions)
+        missing.append(f"{more} more session{'s' if more != 1 else ''}")
+    span = _span_days(sessions)
+    if span < gates.min_days:
+        more = gates.min_days - span
+        missing.append(f"{more} more day{'s' if more != 1 else ''} in this phase")
+    recent = sessions[-gates.window :]
+    # The trailing run of calm, flat-back sessions is what the person must extend.
+    run = 0
+    for s in reversed(sessions):
+        if not _calm_and_flat(s, gates):
+            break
+        run += 1
+    if run < gates.window:
+        more = gates.window - run
+        missing.append(
+            f"{more} more session{'s' if more != 1 else ''} in a row with a flat back and pain "
+            f"at {gates.max_pain_to_advance}/10 or less"
+        )
+    if phase_start_comfort is not None:
+        dropped = [
+            s.comfort
+            for s in recent
+            if s.comfort is not None
+            and phase_start_comfort - s.comfort >= gates.comfort_drop_blocks
+        ]
+        if dropped:
+            missing.append(
+                f"deadlift comfort back near where this phase started ({phase_start_comfort}/10)"
+            )
+    return missing

@@ -1,0 +1,144 @@
+"""What the coach says: plain text rendered from content and state. No formatting markup, so
+every adapter can show it safely."""
+
+from __future__ import annotations
+
+from bot.core.actions import Action
+from bot.core.content import Avoid, Dose, Exercise, Library, Phase, Program
+from bot.core.messages import COMMANDS, Button, Reply
+
+NOT_MEDICAL_ADVICE = (
+    "This coach is a self-help exercise guide, not a diagnosis or treatment, and it does not "
+    "replace a doctor or physiotherapist. If something feels wrong, stop and get it checked."
+)
+
+EMERGENCY_SIGNS = (
+    "• numbness around the saddle area (inner thighs, genitals, back passage)\n"
+    "• new trouble starting or stopping urine, or leaking\n"
+    "• losing control of your bowels\n"
+    "• new weakness in both legs\n"
+    "• new problems with sexual function"
+)
+
+CLINICIAN_SIGNS = (
+    "• a history of cancer\n"
+    "• fever, or feeling generally unwell\n"
+    "• weight loss you cannot explain\n"
+    "• back pain that started after a fall, crash or other serious injury\n"
+    "• constant pain at night that does not ease when you change position\n"
+    "• this is your first ever back pain and you are under 20 or over 50\n"
+    "• osteoporosis, or taking steroid tablets long term"
+)
+
+EMERGENCY_STOP = (
+    "Please stop the exercises and go to an emergency department now, or call your local "
+    "emergency number. Together with back pain, these signs can mean pressure on the nerves at "
+    "the base of the spine, which needs urgent care the same day.\n\n"
+    "I have paused your routines and reminders. When a clinician has checked you and says you "
+    "may exercise again, tell me with the button below or /resume."
+)
+
+CLINICIAN_PAUSE = (
+    "Thanks for telling me. With that history, a GP or physiotherapist should look at your back "
+    "before you start a new exercise program. I have paused your program and reminders.\n\n"
+    "When a clinician has cleared you to exercise, press the button below or send /resume."
+)
+
+PRIVACY = (
+    "What I store: your answers (pain scores, whether your back stayed flat, deadlift comfort, "
+    "safety screen answers), your phase and the decisions taken on it, your time zone and "
+    "reminder time, and the chat account you use to reach me. I use them only to coach you.\n"
+    "Who sees them: only you. Health answers are asked and shown in private chat, never in a "
+    "group or team channel. Nothing goes into the logs.\n"
+    "Your control: /export sends you everything I hold about you as JSON; /delete removes all "
+    "of it for good."
+)
+
+
+def help_text() -> str:
+    lines = ["Here is what I can do:"]
+    for command in COMMANDS:
+        usage = f" {command.usage}" if command.usage else ""
+        lines.append(f"/{command.name}{usage} - {command.description}")
+    lines.append("")
+    lines.append(NOT_MEDICAL_ADVICE)
+    return "\n".join(lines)
+
+
+def dose_for(dose: Dose, lighter: bool) -> Dose:
+    return dose.reduced() if lighter else dose
+
+
+def phase_label(program: Program, index: int) -> str:
+    return f"Phase {index + 1} of {len(program.phases)}: {program.phases[index].name}"
+
+
+def routine_minutes(library: Library, phase: Phase) -> int:
+    return round(sum(library.exercise(item.exercise).minutes for item in phase.routine))
+
+
+def routine_reply(
+    library: Library, program: Program, index: int, *, lighter: bool, private: bool
+) -> Reply:
+    phase = program.phases[index]
+    lines = [
+        f"{phase_label(program, index)} (about {routine_minutes(library, phase)} min)",
+        phase.goal,
+    ]
+    if lighter:
+        lines.append("Lighter dose today: one set fewer and shorter holds, to let things settle.")
+    for number, item in enumerate(phase.routine, start=1):
+        exercise = library.exercise(item.exercise)
+        dose = dose_for(item.dose or exercise.dose, lighter)
+        lines.append("")
+        lines.append(f"{number}. {exercise.name}: {dose.describe()} (~{exercise.minutes:g} min)")
+        lines.extend(f"   - {cue}" for cue in exercise.cues[:2])
+    lines.append("")
+    lines.append(
+        "Keep your lower back flat and neutral on every rep. Stop if pain passes 5/10, shoots "
+        "down a leg, or brings numbness or tingling. /exercise NAME shows one in full."
+    )
+    done = Button("Done - check in", Action("rt", "done", "1", 0).encode())
+    return Reply("\n".join(lines), buttons=((done,),), private=private, title="Today's routine")
+
+
+def exercise_text(exercise: Exercise) -> str:
+    lines = [exercise.name, exercise.purpose, "", "Set up:"]
+    lines.extend(f"- {step}" for step in exercise.setup)
+    lines.append("How:")
+    lines.extend(f"{n}. {step}" for n, step in enumerate(exercise.steps, start=1))
+    lines.append("Cues:")
+    lines.extend(f"- {cue}" for cue in exercise.cues)
+    lines.append("Common faults:")
+    lines.extend(f"- {fault.fault} Fix: {fault.fix}" for fault in exercise.faults)
+    lines.append(f"Dose: {exercise.dose.describe()}, about {exercise.minutes:g} min.")
+    if exercise.equipment:
+        lines.append("You need: " + ", ".join(exercise.equipment) + ".")
+    lines.append("Stop if:")
+    lines.extend(f"- {reason}" for reason in exercise.stop_if)
+    return "\n".join(lines)
+
+
+def avoid_text(library: Library, avoid: Avoid) -> str:
+    instead = ", ".join(library.exercise(e).name for e in avoid.instead)
+    return (
+        f"Skip the {avoid.name}. {avoid.why}\n\nDo this instead: {instead}. "
+        "Send /exercise NAME for how, or /routine for today's plan."
+    )
+
+
+def score_buttons(
+    flow: str, step: str, ref: int, extra: tuple[Button, ...] = ()
+) -> tuple[tuple[Button, ...], ...]:
+    """0-10 as two rows of buttons (Telegram shows up to 8 per row comfortably)."""
+    row1 = tuple(Button(str(n), Action(flow, step, str(n), ref).encode()) for n in range(0, 6))
+    row2 = tuple(Button(str(n), Action(flow, step, str(n), ref).encode()) for n in range(6, 11))
+    return (row1, row2, extra) if extra else (row1, row2)
+
+
+def choice_buttons(
+    flow: str, step: str, ref: int, choices: list[tuple[str, str]]
+) -> tuple[tuple[Button, ...], ...]:
+    return (
+        tuple(Button(label, Action(flow, step, value, ref).encode()) for label, value in choices),
+    )

@@ -1,0 +1,362 @@
+"""The coach's use cases: one `Incoming` in, the replies out, changes saved in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.core.actions import Action, parse_action
+from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin
+from bot.core.content import Library
+from bot.core.messages import Incoming, Platform, Reply
+from bot.core.schedule import parse_hhmm
+from bot.core.texts import (
+    PRIVACY,
+    avoid_text,
+    choice_buttons,
+    exercise_text,
+    help_text,
+    routine_reply,
+)
+from bot.core.timezones import UnknownZone, parse_zone
+from bot.service import checkin, onboarding, progress, reminders, safety
+from bot.service.turn import Turn
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Handler = Callable[[Turn, str], Awaitable[list[Reply]]]
+
+NEEDS_ONBOARDING = {"routine", "checkin", "progress", "remind", "snooze", "pause"}
+MAX_PAUSE_DAYS = 90
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Coach:
+    """Implements `bot.ports.CoachPort`."""
+
+    def __init__(
+        self,
+        library: Library,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        engine: AsyncEngine | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.library = library
+        self.sessions = sessions
+        self.engine = engine
+        self.clock = clock
+        self.commands: dict[str, Handler] = {
+            "start": self._start,
+            "routine": self._routine,
+            "checkin": self._checkin,
+            "progress": self._progress,
+            "remind": self._remind,
+            "pause": self._pause,
+            "resume": self._resume,
+            "exercise": self._exercise,
+            "privacy": self._privacy,
+            "export": self._export,
+            "delete": self._delete,
+            "help": self._help,
+        }
+
+    async def close(self) -> None:
+        if self.engine is not None:
+            await self.engine.dispose()
+
+    # The port ---------------------------------------------------------------------------------
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        async with self.sessions() as session, session.begin():
+            repo = Repository(session)
+            now = self.clock()
+            identity = await repo.identity(incoming.platform.value, incoming.user_ref)
+            if identity is None:
+                identity = await repo.add_person(
+                    incoming.platform.value, incoming.user_ref, incoming.display_name, now
+                )
+            identity.unreachable = False
+            identity.last_seen = now
+            turn = Turn(incoming, identity, identity.person, repo, self.library, now)
+            return await self._dispatch(turn)
+
+    async def mark_unreachable(self, platform: Platform, user_ref: str) -> None:
+        async with self.sessions() as session, session.begin():
+            identity = await Repository(session).identity(platform.value, user_ref)
+            if identity is not None:
+                identity.unreachable = True
+
+    # Dispatch ---------------------------------------------------------------------------------
+
+    async def _dispatch(self, turn: Turn) -> list[Reply]:
+        incoming = turn.incoming
+        if incoming.action is not None:
+            return await self._pressed(turn, incoming.action)
+        raw = incoming.text or ""
+        if len(raw) > MAX_TEXT:
+            return [turn.private("That message is too long for me. Please keep it short.")]
+        text = clean_text(raw)
+        if text.startswith("/"):
+            name, _, args = text[1:].partition(" ")
+            name = name.split("@", 1)[0].lower()
+            return await self._command(turn, name, args.strip())
+        pending = turn.person.pending
+        if pending:
+            return await self._answer(turn, pending, text, pressed=False)
+        avoid = self.library.avoid_for(text)
+        if avoid is not None:
+            return [Reply(avoid_text(self.library, avoid))]
+        if not text:
+            return [turn.private("I understand text and buttons. Send /help to see what I can do.")]
+        return [turn.private("I didn't catch that. Send /routine for today's plan or /help.")]
+
+    async def _command(self, turn: Turn, name: str, args: str) -> list[Reply]:
+        handler = self.commands.get(name)
+        if handler is None:
+            return [turn.private(f"I don't know that command.\n\n{help_text()}")]
+        person = turn.person
+        if name in NEEDS_ONBOARDING and not person.onboarded and not person.safety_hold:
+            return [turn.private("Let's get you set up first.")] + onboarding.start(turn)
+        if person.onboarded and not (person.pending and person.pending.get("flow") == "am"):
+            due = await checkin.morning_due(turn)
+            if due is not None and name in {"routine", "checkin", "progress", "start"}:
+                return [checkin.ask_morning(turn, due, then=f"/{name} {args}".strip())]
+        return await handler(turn, args)
+
+    async def _pressed(self, turn: Turn, payload: str) -> list[Reply]:
+        action = parse_action(payload)
+        if action is None:
+            log.info("refused a malformed button payload")
+            return [Reply("That button isn't valid any more.", alert=True, private=True)]
+        if action.flow == "rt" and action.ref == 0:  # "Done" under a routine: anyone's own check-in
+            return await self._checkin(turn, "")
+        if action.flow == "clr":
+            if action.ref != turn.person.id:
+                return [_not_yours()]
+            return self._cleared(turn)
+        pending = turn.person.pending
+        if pending and (pending["flow"], pending["step"], pending["ref"]) == (
+            action.flow,
+            action.step,
+            action.ref,
+        ):
+            return await self._answer(turn, pending, action.value, pressed=True)
+        if not await self._owns(turn, action):
+            return [_not_yours()]
+        return [Reply("That question has already been answered.", alert=True, private=True)]
+
+    async def _owns(self, turn: Turn, action: Action) -> bool:
+        if action.flow in {checkin.FLOW, checkin.MORNING}:
+            row = await turn.repo.checkin(action.ref)
+            return row is not None and row.person_id == turn.person.id
+        return action.ref == turn.person.id
+
+    async def _answer(
+        self, turn: Turn, pending: dict[str, object], value: str, pressed: bool
+    ) -> list[Reply]:
+        flow, step, ref = str(pending["flow"]), str(pending["step"]), int(str(pending["ref"]))
+        try:
+            if flow == onboarding.FLOW:
+                return await onboarding.answer(turn, step, value, pressed)
+            if flow == checkin.FLOW:
+                return await checkin.answer(turn, step, ref, value, pressed)
+            if flow == checkin.MORNING:
+                then = pending.get("then")
+                replies = await checkin.answer_morning(turn, ref, value)
+                if isinstance(then, str) and then:
+                    name, _, args = then[1:].partition(" ")
+                    replies += await self._command(turn, name, args)
+                return replies
+            if flow == "del":
+                return await self._confirm_delete(turn, value, pressed)
+        except BadAnswer as bad:
+            # Nothing was changed: the same question stays open.
+            return [turn.private(str(bad))]
+        turn.clear_pending()
+        return [turn.private("I lost track of that question. Send /help.")]
+
+    # Commands ---------------------------------------------------------------------------------
+
+    async def _start(self, turn: Turn, args: str) -> list[Reply]:
+        person = turn.person
+        if person.safety_hold:
+            return self._held(turn)
+        if args == "checkin" and person.onboarded:
+            return await self._checkin(turn, "")
+        return onboarding.start(turn)
+
+    async def _routine(self, turn: Turn, args: str) -> list[Reply]:
+        if turn.person.safety_hold:
+            return self._held(turn)
+        reply = routine_reply(
+            self.library,
+            turn.program,
+            turn.person.phase_index,
+            lighter=turn.person.lighter_dose,
+            private=False,
+        )
+        if safety.is_paused(turn):
+            return [turn.private("Your program is paused (/resume to end it)."), reply]
+        return [reply]
+
+    async def _checkin(self, turn: Turn, args: str) -> list[Reply]:
+        if turn.person.safety_hold:
+            return self._held(turn)
+        if not turn.person.onboarded:
+            return [turn.private("Let's get you set up first.")] + onboarding.start(turn)
+        if args:
+            try:
+                values = read_quick_checkin(args)
+            except BadAnswer as bad:
+                return [turn.private(str(bad))]
+            return await checkin.quick(turn, values)
+        return await checkin.start(turn)
+
+    async def _progress(self, turn: Turn, args: str) -> list[Reply]:
+        return [turn.private(await progress.summary(turn))]
+
+    async def _remind(self, turn: Turn, args: str) -> list[Reply]:
+        words = args.split()
+        if not words:
+            return [
+                turn.private(
+                    reminders.describe(turn)
+                    + "\nChange it with /remind HH:MM [time zone] [days], e.g. "
+                    "/remind 07:30 Europe/Berlin mon,wed,fri, or /remind off."
+                )
+            ]
+        if words[0].lower() == "off":
+            reminders.turn_off(turn)
+            return [turn.private("Daily reminders are off. /remind 07:30 turns them back on.")]
+        try:
+            at = parse_hhmm(words[0])
+        except ValueError as error:
+            return [turn.private(f"{error}. Example: /remind 07:30 Europe/Berlin")]
+        days: int | None = None
+        rest = words[1:]
+        if rest:
+            try:
+                days = reminders.read_days(rest[-1])
+                rest = rest[:-1]
+            except ValueError:
+                days = None
+        if rest:
+            try:
+                match = parse_zone(" ".join(rest))
+            except UnknownZone as unknown:
+                return [turn.private(onboarding.zone_problem(" ".join(rest), unknown))]
+            turn.person.timezone = match.zone
+        elif not turn.person.timezone:
+            return [turn.private("Add your time zone, e.g. /remind 07:30 Europe/Berlin")]
+        reminders.set_time(turn, at, days)
+        return [turn.private(reminders.describe(turn))]
+
+    async def _pause(self, turn: Turn, args: str) -> list[Reply]:
+        days: int | None = None
+        if args:
+            if not args.isdigit() or not 1 <= int(args) <= MAX_PAUSE_DAYS:
+                return [
+                    turn.private(f"Pause for how many days? A number from 1 to {MAX_PAUSE_DAYS}.")
+                ]
+            days = int(args)
+        until = safety.pause(turn, days)
+        when = (
+            "until you send /resume"
+            if until == safety.UNTIL_RESUMED
+            else f"until {until.astimezone(turn.zone):%a %d %b}"
+        )
+        return [
+            turn.private(
+                f"Paused {when}: no reminders, and your phase stays where it is. "
+                "Look after yourself; gentle walking usually helps a sore back."
+            )
+        ]
+
+    async def _resume(self, turn: Turn, args: str) -> list[Reply]:
+        person = turn.person
+        if person.safety_hold:
+            return self._held(turn)
+        if not safety.is_paused(turn):
+            return [turn.private("You're not paused. /routine shows today's plan.")]
+        person.paused_until = None
+        reminders.reschedule(turn)
+        return [turn.private("Welcome back! Reminders are on again. /routine shows today's plan.")]
+
+    async def _exercise(self, turn: Turn, args: str) -> list[Reply]:
+        if not args:
+            names = ", ".join(e.name for e in self.library.exercises.values())
+            return [Reply(f"Which one? /exercise NAME. I know: {names}.")]
+        found = self.library.find_exercise(args)
+        if found is not None:
+            return [Reply(exercise_text(found), title=found.name)]
+        avoid = self.library.avoid_for(args)
+        if avoid is not None:
+            return [Reply(avoid_text(self.library, avoid))]
+        guesses = ", ".join(e.name for e in self.library.suggest_exercises(args))
+        return [Reply(f"I don't know that exercise. Did you mean: {guesses}?")]
+
+    async def _privacy(self, turn: Turn, args: str) -> list[Reply]:
+        return [Reply(PRIVACY)]
+
+    async def _export(self, turn: Turn, args: str) -> list[Reply]:
+        return [turn.private(await progress.export(turn), title="Your data")]
+
+    async def _delete(self, turn: Turn, args: str) -> list[Reply]:
+        turn.ask("del", "confirm", turn.person.id)
+        return [
+            turn.private(
+                "This deletes everything I know about you: answers, progress and settings. "
+                "It cannot be undone. Type DELETE or press the button to confirm.",
+                buttons=choice_buttons(
+                    "del", "confirm", turn.person.id, [("Delete everything", "yes"), ("Keep", "no")]
+                ),
+            )
+        ]
+
+    async def _confirm_delete(self, turn: Turn, value: str, pressed: bool) -> list[Reply]:
+        turn.clear_pending()
+        # A press of "Delete everything" or the typed word DELETE; anything else keeps the data.
+        if value != "DELETE" and not (pressed and value == "yes"):
+            return [turn.private("Kept. Nothing was deleted.", edit=True)]
+        await turn.repo.delete_person(turn.person.id)
+        return [turn.private("Done: everything about you is deleted. /start begins afresh.")]
+
+    async def _help(self, turn: Turn, args: str) -> list[Reply]:
+        return [Reply(help_text())]
+
+    # Safety -----------------------------------------------------------------------------------
+
+    def _held(self, turn: Turn) -> list[Reply]:
+        return [
+            turn.private(
+                "Your program is on hold after a safety answer, until a clinician has checked "
+                "you. When they have cleared you to exercise, press the button.",
+                buttons=safety.clearance_buttons(turn),
+            )
+        ]
+
+    def _cleared(self, turn: Turn) -> list[Reply]:
+        person = turn.person
+        if not person.safety_hold:
+            return [Reply("You're not on hold.", alert=True, private=True)]
+        person.safety_hold = None
+        person.paused_until = None
+        reminders.reschedule(turn)
+        if not person.onboarded:
+            return [turn.private("Thanks, glad you've been checked.", edit=True)] + [
+                onboarding.ask(turn, "pain")
+            ]
+        return [turn.private("Thanks, glad you've been checked. /routine when you're ready.")]
+
+
+def _not_yours() -> Reply:
+    return Reply("That button belongs to someone else's conversation.", alert=True, private=True)

@@ -1,0 +1,136 @@
+"""/progress in words, and /export: everything stored about a person."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from bot.service import reminders
+from bot.service.turn import Turn
+from storage.models import CheckIn
+
+WINDOW_DAYS = 14
+
+
+def adherence(done_days: set[date], today: date, start: date, days_mask: int) -> tuple[int, int]:
+    """Sessions done on planned days over the last 14 days: tolerant of one missed day, unlike
+    a streak. Planned days are the reminder weekdays since the person started."""
+    planned = 0
+    done = 0
+    wanted = reminders.weekdays(days_mask)
+    for offset in range(WINDOW_DAYS):
+        day = today - timedelta(days=offset)
+        if day < start:
+            break
+        if day.weekday() in wanted:
+            planned += 1
+            done += day in done_days
+    return done, planned
+
+
+def _trend(values: Sequence[int], what: str, lower_is_better: bool) -> str:
+    if len(values) < 2:
+        return f"{what}: not enough check-ins yet for a trend."
+    first = values[: min(3, len(values) // 2 or 1)]
+    last = values[-len(first) :]
+    before, now = sum(first) / len(first), sum(last) / len(last)
+    change = now - before
+    if abs(change) < 1:
+        word = "about the same"
+    elif (change < 0) == lower_is_better:
+        word = "better"
+    else:
+        word = "worse"
+    note = " (a meaningful change)" if abs(change) >= 2 else ""
+    return f"{what}: {before:.1f} -> {now:.1f}, {word}{note}."
+
+
+async def summary(turn: Turn) -> str:
+    person = turn.person
+    rows = await turn.repo.completed_checkins(person.id)
+    recent = [c for c in rows if c.local_date > turn.today - timedelta(days=56)]
+    program = turn.program
+    phase_sessions = [
+        c
+        for c in rows
+        if c.phase_index == person.phase_index
+        and (person.phase_started_on is None or c.local_date >= person.phase_started_on)
+    ]
+    start = person.created_at.astimezone(turn.zone).date()
+    done, planned = adherence({c.local_date for c in rows}, turn.today, start, person.remind_days)
+    percent = round(100 * done / planned) if planned else 0
+    pains = [c.pain_during for c in recent if c.pain_during is not None]
+    comforts = [c.comfort for c in recent if c.comfort is not None]
+    lines = [
+        f"Phase {person.phase_index + 1} of {len(program.phases)}: {turn.phase.name}",
+        f"Sessions: {len(rows)} in all, {len(phase_sessions)} in this phase.",
+        f"Last 14 days: {done} of {planned} planned days done ({percent}%).",
+        _trend(pains, "Pain during the routine", lower_is_better=True),
+        _trend(comforts, "Deadlift comfort", lower_is_better=False),
+    ]
+    decisions = await turn.repo.decisions(person.id)
+    if decisions:
+        lines.append(f"Latest decision ({decisions[-1].decision}): {decisions[-1].reason}")
+    if person.lighter_dose:
+        lines.append("You are on a lighter dose until a calm session.")
+    return "\n".join(lines)
+
+
+def _checkin_row(c: CheckIn) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "date": c.local_date.isoformat(),
+        "started_at": c.started_at.isoformat(),
+        "completed_at": c.completed_at.isoformat() if c.completed_at else None,
+        "phase": c.phase_index + 1,
+        "pain_during": c.pain_during,
+        "leg_symptoms": c.leg_symptoms,
+        "back_flat": c.neutral,
+        "deadlift_comfort": c.comfort,
+        "lifted": c.lifted,
+        "pain_before": c.pre_pain,
+        "pain_next_morning": c.morning_pain,
+    }
+
+
+async def export(turn: Turn) -> str:
+    person = turn.person
+    data = {
+        "person": {
+            "created_at": person.created_at.isoformat(),
+            "baseline_pain": person.baseline_pain,
+            "baseline_deadlift_comfort": person.baseline_comfort,
+            "program": person.program_id,
+            "phase": person.phase_index + 1,
+            "phase_started_on": person.phase_started_on.isoformat()
+            if person.phase_started_on
+            else None,
+            "lighter_dose": person.lighter_dose,
+            "safety_hold": person.safety_hold,
+            "paused_until": person.paused_until.isoformat() if person.paused_until else None,
+            "timezone": person.timezone,
+            "reminder_time": person.remind_time,
+            "reminder_days": [
+                name for i, name in enumerate(reminders.DAY_NAMES) if person.remind_days >> i & 1
+            ],
+            "reminders_on": person.remind_enabled,
+        },
+        "accounts": [
+            {"platform": i.platform, "user": i.user_ref, "name": i.display_name}
+            for i in await turn.repo.identities(person.id)
+        ],
+        "checkins": [_checkin_row(c) for c in await turn.repo.all_checkins(person.id)],
+        "decisions": [
+            {
+                "at": d.at.isoformat(),
+                "decision": d.decision,
+                "reason": d.reason,
+                "phase_from": d.phase_from + 1,
+                "phase_to": d.phase_to + 1,
+            }
+            for d in await turn.repo.decisions(person.id)
+        ],
+    }
+    return json.dumps(data, indent=1, ensure_ascii=False)

@@ -1,0 +1,50 @@
+"""One turn of a conversation: who is talking, where, when, and the unit of work it runs in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core.content import Library, Phase, Program
+from bot.core.messages import Incoming, Reply
+from storage.models import Identity, Person
+from storage.repository import Repository
+
+
+@dataclass
+class Turn:
+    incoming: Incoming
+    identity: Identity
+    person: Person
+    repo: Repository
+    library: Library
+    now: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.person.timezone or "UTC")
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    @property
+    def program(self) -> Program:
+        return self.library.programs.get(self.person.program_id) or self.library.default_program()
+
+    @property
+    def phase(self) -> Phase:
+        phases = self.program.phases
+        return phases[min(self.person.phase_index, len(phases) - 1)]
+
+    def ask(self, flow: str, step: str, ref: int, **extra: Any) -> None:
+        """Remember the open question, so the next answer (typed or pressed) finds it."""
+        self.person.pending = {"flow": flow, "step": step, "ref": ref, **extra}
+
+    def clear_pending(self) -> None:
+        self.person.pending = None
+
+    def private(self, text: str, **kwargs: Any) -> Reply:
+        return Reply(text, private=True, **kwargs)

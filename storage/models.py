@@ -1,0 +1,143 @@
+"""The coach's tables: a person, the chat identities that reach them, their check-ins and the
+progression decisions taken on them. Every row about a person hangs off `people` with
+ON DELETE CASCADE, so deleting the person removes everything."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no offset, so it is restored on read)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime]
+    onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The pending question of a conversation (onboarding, check-in, delete confirmation...).
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+    baseline_pain: Mapped[int | None]
+    baseline_comfort: Mapped[int | None]
+
+    program_id: Mapped[str] = mapped_column(String(64), default="hamstrings-lower-back")
+    phase_index: Mapped[int] = mapped_column(Integer, default=0)
+    phase_started_on: Mapped[date | None] = mapped_column(Date)
+    phase_start_comfort: Mapped[int | None]
+    lighter_dose: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Safety hold after a red flag: "emergency" or "clinician"; cleared only by the person
+    # confirming a clinician has cleared them.
+    safety_hold: Mapped[str | None] = mapped_column(String(16))
+    paused_until: Mapped[datetime | None]
+
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    remind_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", local
+    remind_days: Mapped[int] = mapped_column(Integer, default=0b1111111)  # bit 0 = Monday
+    remind_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_fire_utc: Mapped[datetime | None] = mapped_column(index=True)
+    skip_date: Mapped[date | None] = mapped_column(Date)
+
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Identity(Base):
+    """One chat account (Telegram user, Discord user, console name) of a person."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "user_ref", name="uq_identities_platform_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_ref: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_seen: Mapped[datetime]
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class CheckIn(Base):
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_person_done", "person_id", "completed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    local_date: Mapped[date] = mapped_column(Date)
+    phase_index: Mapped[int] = mapped_column(Integer)
+    pain_during: Mapped[int | None]
+    leg_symptoms: Mapped[bool | None]
+    neutral: Mapped[str | None] = mapped_column(String(8))
+    comfort: Mapped[int | None]
+    lifted: Mapped[bool | None]
+    pre_pain: Mapped[int | None]
+    morning_pain: Mapped[int | None]
+
+
+class DecisionRecord(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_person_at", "person_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    phase_from: Mapped[int] = mapped_column(Integer)
+    phase_to: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,95 @@
+"""Queries the coach needs, on one session. A `Repository` lives for one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import CheckIn, DecisionRecord, Identity, Person
+
+
+class Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def identity(self, platform: str, user_ref: str) -> Identity | None:
+        statement = (
+            select(Identity)
+            .where(Identity.platform == platform, Identity.user_ref == user_ref)
+            .options(selectinload(Identity.person))
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def add_person(
+        self, platform: str, user_ref: str, display_name: str, now: datetime
+    ) -> Identity:
+        person = Person(created_at=now)
+        identity = Identity(
+            person=person,
+            platform=platform,
+            user_ref=user_ref,
+            display_name=display_name[:128],
+            last_seen=now,
+        )
+        self.session.add_all([person, identity])
+        await self.session.flush()
+        return identity
+
+    async def identities(self, person_id: int) -> Sequence[Identity]:
+        statement = select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def checkin(self, checkin_id: int) -> CheckIn | None:
+        return await self.session.get(CheckIn, checkin_id)
+
+    def add(self, row: CheckIn | DecisionRecord) -> None:
+        self.session.add(row)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def completed_checkins(
+        self, person_id: int, *, since: date | None = None, phase_index: int | None = None
+    ) -> Sequence[CheckIn]:
+        statement = select(CheckIn).where(
+            CheckIn.person_id == person_id, CheckIn.completed_at.is_not(None)
+        )
+        if since is not None:
+            statement = statement.where(CheckIn.local_date >= since)
+        if phase_index is not None:
+            statement = statement.where(CheckIn.phase_index == phase_index)
+        statement = statement.order_by(CheckIn.completed_at, CheckIn.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def last_completed_checkin(self, person_id: int) -> CheckIn | None:
+        statement = (
+            select(CheckIn)
+            .where(CheckIn.person_id == person_id, CheckIn.completed_at.is_not(None))
+            .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def decisions(self, person_id: int) -> Sequence[DecisionRecord]:
+        statement = (
+            select(DecisionRecord)
+            .where(DecisionRecord.person_id == person_id)
+            .order_by(DecisionRecord.at, DecisionRecord.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def all_checkins(self, person_id: int) -> Sequence[CheckIn]:
+        statement = select(CheckIn).where(CheckIn.person_id == person_id).order_by(CheckIn.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def delete_person(self, person_id: int) -> None:
+        # Child rows go by ON DELETE CASCADE; delete them explicitly too, so a backend or
+        # connection without foreign-key enforcement cannot leave health data behind.
+        for table in (DecisionRecord, CheckIn, Identity):
+            await self.session.execute(delete(table).where(table.person_id == person_id))
+        await self.session.execute(delete(Person).where(Person.id == person_id))
+        self.session.expunge_all()  # the loaded rows are gone: nothing left to flush
