@@ -73,8 +73,17 @@ def phase_label(program: Program, index: int) -> str:
     return f"Phase {index + 1} of {len(program.phases)}: {program.phases[index].name}"
 
 
+def item_minutes(exercise: Exercise, dose: Dose) -> float:
+    # An exercise's minutes are for its own dose; scale by sets when a routine changes them.
+    return exercise.minutes * dose.sets / exercise.dose.sets
+
+
 def routine_minutes(library: Library, phase: Phase) -> int:
-    return round(sum(library.exercise(item.exercise).minutes for item in phase.routine))
+    total = 0.0
+    for item in phase.routine:
+        exercise = library.exercise(item.exercise)
+        total += item_minutes(exercise, item.dose or exercise.dose)
+    return round(total)
 
 
 def routine_reply(
@@ -91,7 +100,8 @@ def routine_reply(
         exercise = library.exercise(item.exercise)
         dose = dose_for(item.dose or exercise.dose, lighter)
         lines.append("")
-        lines.append(f"{number}. {exercise.name}: {dose.describe()} (~{exercise.minutes:g} min)")
+        minutes = round(item_minutes(exercise, dose) * 2) / 2  # to the half minute
+        lines.append(f"{number}. {exercise.name}: {dose.describe()} (~{minutes:g} min)")
         lines.extend(f"   - {cue}" for cue in exercise.cues[:2])
     lines.append("")
     lines.append(

@@ -123,6 +123,8 @@ async def answer(turn: Turn, step: str, ref: int, value: str, pressed: bool) -> 
     if step == "rf":
         if read_yes_no(value):
             return await _stop(turn, checkin)
+        if checkin.neutral is not None and checkin.lifted is not None:  # a quick check-in
+            return await _complete(turn, checkin)
         return [_question(turn, checkin, "flat", edit=pressed)]
     if step == "flat":
         checkin.neutral = read_neutral(value).value
@@ -146,8 +148,6 @@ async def quick(turn: Turn, values: QuickCheckIn) -> list[Reply]:
     before = previous.pain_during if previous else turn.person.baseline_pain
     if values.leg_symptoms or red_flag_pain_jump(values.pain_during, before, turn.phase.gates):
         # Health first: the safety question must be answered before the session counts.
-        checkin.neutral, checkin.comfort, checkin.lifted = None, None, None
-        turn.ask(FLOW, "rf", checkin.id)
         return [
             turn.private("Logged your pain score. Before the rest, one safety check."),
             _question(turn, checkin, "rf"),

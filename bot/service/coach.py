@@ -124,7 +124,11 @@ class Coach:
         if handler is None:
             return [turn.private(f"I don't know that command.\n\n{help_text()}")]
         person = turn.person
-        if name in NEEDS_ONBOARDING and not person.onboarded and not person.safety_hold:
+        # In a group, /routine shows the plan to everyone; the safety screen comes privately
+        # when someone starts a check-in from it.
+        group_routine = name == "routine" and not turn.incoming.is_private
+        needs_setup = name in NEEDS_ONBOARDING and not group_routine
+        if needs_setup and not person.onboarded and not person.safety_hold:
             return [turn.private("Let's get you set up first.")] + onboarding.start(turn)
         if person.onboarded and not (person.pending and person.pending.get("flow") == "am"):
             due = await checkin.morning_due(turn)
