@@ -1,0 +1,478 @@
+"""The content schema, loader and checker: the real content folder and a table of broken ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from bot.core.content import (
+    ContentError,
+    Dose,
+    Problem,
+    check_content,
+    load_library,
+)
+
+REAL_CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+# --- the real content --------------------------------------------------------------------
+
+
+def test_real_content_has_no_problems() -> None:
+    assert check_content(REAL_CONTENT) == []
+
+
+def test_real_content_program_shape() -> None:
+    library = load_library(REAL_CONTENT)
+    program = library.default_program()
+    assert program.id == "hamstrings-lower-back"
+    assert [phase.id for phase in program.phases] == ["floor", "standing", "loaded-hinge"]
+    for phase in program.phases:
+        # Each phase is meant to take 10-15 minutes; minutes are for the exercise's own dose.
+        total = 0.0
+        for item in phase.routine:
+            exercise = library.exercise(item.exercise)
+            dose = item.dose or exercise.dose
+            total += exercise.minutes * dose.sets / exercise.dose.sets
+        assert 10 <= total <= 15, (phase.id, total)
+
+
+def test_seed_exercises_are_present_and_chained() -> None:
+    library = load_library(REAL_CONTENT)
+    assert library.exercise("90-90-active-hamstring").progresses_to == "active-straight-leg-raise"
+    assert library.exercise("active-straight-leg-raise").progresses_to == "plate-elevated-hamstring"
+    assert library.exercise("plate-elevated-hamstring").position == "standing"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("90-90", "90-90-active-hamstring"),
+        ("9090", "90-90-active-hamstring"),
+        ("90 90", "90-90-active-hamstring"),
+        ("90-90-active-hamstring", "90-90-active-hamstring"),
+        ("Active Straight Leg Raise", "active-straight-leg-raise"),
+        ("ASLR", "active-straight-leg-raise"),
+        ("aslr!", "active-straight-leg-raise"),
+        ("plate stretch", "plate-elevated-hamstring"),
+        ("Hamstring stretch with plate elevation", "plate-elevated-hamstring"),
+        ("RDL", "kettlebell-romanian-deadlift"),
+    ],
+)
+def test_find_exercise(query: str, expected: str) -> None:
+    found = load_library(REAL_CONTENT).find_exercise(query)
+    assert found is not None
+    assert found.id == expected
+
+
+def test_find_exercise_unknown_and_suggestions() -> None:
+    library = load_library(REAL_CONTENT)
+    assert library.find_exercise("burpee") is None
+    assert library.suggest_exercises("burpee") == []
+    suggested = [ex.id for ex in library.suggest_exercises("hamstrng strech")]
+    assert "90-90-active-hamstring" in suggested
+    assert library.suggest_exercises("glute brige", n=1)[0].id == "glute-bridge"
+
+
+def test_library_exercise_unknown_id() -> None:
+    with pytest.raises(KeyError):
+        load_library(REAL_CONTENT).exercise("nope")
+
+
+def test_avoid_for_toe_touch() -> None:
+    library = load_library(REAL_CONTENT)
+    entry = library.avoid_for("how do I stretch my hamstrings? toe touches?")
+    assert entry is not None
+    assert entry.id == "standing-toe-touch"
+    assert "90-90-active-hamstring" in entry.instead
+    assert "active-straight-leg-raise" in entry.instead
+    assert library.avoid_for("Should I TOUCH MY TOES every morning") is entry
+    assert library.avoid_for("my hamstrings feel tight today") is None
+    assert library.avoid_for("tiptoe touch") is None
+
+
+# --- Dose ----------------------------------------------------------------------------------
+
+
+def test_dose_reduced() -> None:
+    assert Dose(sets=3, reps=8).reduced() == Dose(sets=2, reps=6)
+    assert Dose(sets=2, reps=10, sides="each").reduced() == Dose(sets=1, reps=7, sides="each")
+    assert Dose(sets=2, hold_seconds=30).reduced() == Dose(sets=1, hold_seconds=20)
+    assert Dose(sets=1, hold_seconds=45, rest_seconds=10).reduced() == Dose(
+        sets=1, hold_seconds=30, rest_seconds=10
+    )
+    assert Dose(sets=1, reps=1).reduced() == Dose(sets=1, reps=1)
+    assert Dose(sets=1, hold_seconds=3).reduced() == Dose(sets=1, hold_seconds=2)
+
+
+def test_dose_describe() -> None:
+    assert Dose(sets=3, reps=8, sides="each").describe() == "3 × 8 reps each side"
+    assert Dose(sets=2, hold_seconds=30).describe() == "2 × 30 s hold"
+    assert Dose(sets=1, reps=1).describe() == "1 × 1 rep"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"sets": 2}, {"sets": 2, "reps": 5, "hold_seconds": 10}, {"sets": 0, "reps": 5}],
+)
+def test_dose_invalid(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        Dose(**fields)
+
+
+def test_problem_and_error_text() -> None:
+    one = Problem("exercises/a.yaml", "dose.sets", "too big")
+    two = Problem("programs/p.yaml", "", "the file is empty")
+    assert str(one) == "exercises/a.yaml: dose.sets: too big"
+    assert str(two) == "programs/p.yaml: the file is empty"
+    assert str(ContentError([one, two])).splitlines() == [str(one), str(two)]
+
+
+# --- broken content folders ----------------------------------------------------------------
+
+Files = dict[str, Any]  # relative path -> data to dump as YAML, or raw text
+
+
+def _exercise(ex_id: str, **fields: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": ex_id,
+        "name": f"Exercise {ex_id}",
+        "position": "floor",
+        "purpose": "A test exercise.",
+        "setup": ["Lie down."],
+        "steps": ["Move."],
+        "cues": ["Slowly"],
+        "faults": [{"fault": "Rushing.", "fix": "Slow down."}],
+        "dose": {"sets": 2, "reps": 8},
+        "minutes": 3,
+        "stop_if": ["Sharp pain"],
+    }
+    data.update(fields)
+    return data
+
+
+def _good_files() -> Files:
+    return {
+        "exercises/a.yaml": _exercise("a", progresses_to="b"),
+        "exercises/b.yaml": _exercise("b", regresses_to="a", aliases=["bee"]),
+        "avoid/x.yaml": {
+            "id": "x",
+            "name": "Bad stretch",
+            "triggers": ["bad stretch"],
+            "why": "It rounds the back.",
+            "instead": ["a"],
+        },
+        "programs/p.yaml": {
+            "id": "p",
+            "name": "Program",
+            "description": "A test program.",
+            "phases": [
+                {
+                    "id": "one",
+                    "name": "One",
+                    "goal": "Start.",
+                    "headline": "One, ~5 min",
+                    "routine": [{"exercise": "a"}],
+                },
+                {
+                    "id": "two",
+                    "name": "Two",
+                    "goal": "Go on.",
+                    "headline": "Two, ~5 min",
+                    "routine": [{"exercise": "b", "dose": {"sets": 1, "hold_seconds": 20}}],
+                    "gates": {"min_sessions": 8},
+                },
+            ],
+        },
+    }
+
+
+def _write(folder: Path, files: Files) -> Path:
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_good_fixture_loads(tmp_path: Path) -> None:
+    library = load_library(_write(tmp_path, _good_files()))
+    assert set(library.exercises) == {"a", "b"}
+    assert library.default_program().id == "p"  # no "hamstrings-lower-back": the first one
+    phase = library.default_program().phases[1]
+    assert phase.gates.min_sessions == 8
+    assert phase.gates.min_days == 10  # defaults fill the rest
+    assert library.find_exercise("BEE") is library.exercise("b")
+
+
+def _edit(name: str, change: Callable[[dict[str, Any]], None]) -> Callable[[Files], None]:
+    def apply(files: Files) -> None:
+        change(files[name])
+
+    return apply
+
+
+def _set(name: str, path: str, value: Any) -> Callable[[Files], None]:
+    def change(data: Any) -> None:
+        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+        for part in parents:
+            data = data[part]
+        data[last] = value
+
+    return _edit(name, change)
+
+
+def _files(**replace: Any) -> Callable[[Files], None]:
+    def apply(files: Files) -> None:
+        for name, data in replace.items():
+            name = name.replace("__", "/") + ".yaml"
+            if data is None:
+                del files[name]
+            else:
+                files[name] = data
+
+    return apply
+
+
+BROKEN: list[tuple[str, Callable[[Files], None], str, str, str]] = [
+    # (case, change, file, field, words in the reason)
+    (
+        "missing field",
+        _edit("exercises/a.yaml", lambda d: d.pop("purpose")),
+        "exercises/a.yaml",
+        "purpose",
+        "required",
+    ),
+    (
+        "bad type",
+        _set("exercises/a.yaml", "dose.sets", "three"),
+        "exercises/a.yaml",
+        "dose.sets",
+        "integer",
+    ),
+    (
+        "bool is not a number",
+        _set("exercises/a.yaml", "minutes", True),
+        "exercises/a.yaml",
+        "minutes",
+        "number",
+    ),
+    (
+        "out of range number",
+        _set("exercises/b.yaml", "dose.reps", 80),
+        "exercises/b.yaml",
+        "dose.reps",
+        "less than or equal to 50",
+    ),
+    (
+        "out of range gate",
+        _set("programs/p.yaml", "phases.1.gates.max_pain_to_advance", 11),
+        "programs/p.yaml",
+        "phases.1.gates.max_pain_to_advance",
+        "10",
+    ),
+    (
+        "gates advance above regress",
+        _set("programs/p.yaml", "phases.0.gates", {"max_pain_to_advance": 6}),
+        "programs/p.yaml",
+        "phases.0.gates",
+        "regress_pain_above",
+    ),
+    (
+        "reps and hold together",
+        _set("exercises/a.yaml", "dose.hold_seconds", 20),
+        "exercises/a.yaml",
+        "dose",
+        "exactly one of reps or hold_seconds",
+    ),
+    (
+        "empty list",
+        _set("exercises/a.yaml", "cues", []),
+        "exercises/a.yaml",
+        "cues",
+        "at least one",
+    ),
+    (
+        "bad slug",
+        _set("exercises/b.yaml", "id", "Bee Two"),
+        "exercises/b.yaml",
+        "id",
+        "lowercase",
+    ),
+    (
+        "unknown position",
+        _set("exercises/a.yaml", "position", "sitting"),
+        "exercises/a.yaml",
+        "position",
+        "floor",
+    ),
+    (
+        "unknown exercise in routine",
+        _set("programs/p.yaml", "phases.1.routine.0.exercise", "nope"),
+        "programs/p.yaml",
+        "phases.1.routine.0.exercise",
+        "unknown exercise id 'nope'",
+    ),
+    (
+        "unknown exercise in avoid",
+        _set("avoid/x.yaml", "instead", ["a", "bb"]),
+        "avoid/x.yaml",
+        "instead.1",
+        "did you mean 'b'",
+    ),
+    (
+        "unknown progresses_to",
+        _set("exercises/b.yaml", "progresses_to", "c"),
+        "exercises/b.yaml",
+        "progresses_to",
+        "unknown exercise id 'c'",
+    ),
+    (
+        "cycle a -> b -> a",
+        _set("exercises/b.yaml", "progresses_to", "a"),
+        "exercises/b.yaml",
+        "progresses_to",
+        "a → b → a",
+    ),
+    (
+        "cycle through regresses_to",
+        _set("exercises/a.yaml", "regresses_to", "b"),
+        "exercises/a.yaml",
+        "regresses_to",
+        "cycle",
+    ),
+    (
+        "self reference",
+        _set("exercises/a.yaml", "regresses_to", "a"),
+        "exercises/a.yaml",
+        "regresses_to",
+        "itself",
+    ),
+    (
+        "yaml syntax error",
+        _files(exercises__a="id: a\nname: [unclosed\nposition: floor\n"),
+        "exercises/a.yaml",
+        "",
+        "line",
+    ),
+    (
+        "repeated yaml key",
+        _files(exercises__a="id: a\nname: A\nname: B\n"),
+        "exercises/a.yaml",
+        "",
+        "appears twice",
+    ),
+    (
+        "not a mapping",
+        _files(programs__p="- just\n- a list\n"),
+        "programs/p.yaml",
+        "",
+        "found a list",
+    ),
+    (
+        "empty file",
+        _files(avoid__x=""),
+        "avoid/x.yaml",
+        "",
+        "empty",
+    ),
+    (
+        "unknown field",
+        _edit("exercises/a.yaml", lambda d: d.update(setps=d.pop("steps"))),
+        "exercises/a.yaml",
+        "setps",
+        "did you mean 'steps'",
+    ),
+    (
+        "unknown nested field",
+        _set("programs/p.yaml", "phases.0.gates", {"min_session": 4}),
+        "programs/p.yaml",
+        "phases.0.gates.min_session",
+        "did you mean 'min_sessions'",
+    ),
+    (
+        "duplicate id",
+        _files(exercises__c=_exercise("a")),
+        "exercises/c.yaml",
+        "id",
+        "duplicate exercise id 'a'",
+    ),
+    (
+        "alias clash",
+        _files(exercises__c=_exercise("c", aliases=["B-E-E"])),
+        "exercises/c.yaml",
+        "aliases.0",
+        "exercise 'b'",
+    ),
+    (
+        "duplicate phase id",
+        _set("programs/p.yaml", "phases.1.id", "one"),
+        "programs/p.yaml",
+        "phases.1.id",
+        "duplicate phase id",
+    ),
+    (
+        "no programs",
+        _files(programs__p=None),
+        "programs/",
+        "",
+        "no programs",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "file", "field", "words"),
+    [case[1:] for case in BROKEN],
+    ids=[case[0] for case in BROKEN],
+)
+def test_broken_content(
+    tmp_path: Path, change: Callable[[Files], None], file: str, field: str, words: str
+) -> None:
+    files = _good_files()
+    change(files)
+    folder = _write(tmp_path, files)
+
+    problems = check_content(folder)
+    matching = [p for p in problems if (p.file, p.field) == (file, field)]
+    assert matching, problems
+    assert any(words in p.reason for p in matching), matching
+
+    with pytest.raises(ContentError) as raised:
+        load_library(folder)
+    assert raised.value.problems == problems
+
+
+def test_yml_file_is_reported(tmp_path: Path) -> None:
+    files = _good_files()
+    files["exercises/c.yml"] = _exercise("c")
+    problems = check_content(_write(tmp_path, files))
+    assert [(p.file, p.field) for p in problems] == [("exercises/c.yml", "")]
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    files = _good_files()
+    del files["exercises/a.yaml"]["purpose"]
+    files["exercises/b.yaml"]["dose"]["sets"] = 11
+    problems = check_content(_write(tmp_path, files))
+    assert [(p.file, p.field) for p in problems] == [
+        ("exercises/a.yaml", "purpose"),
+        ("exercises/b.yaml", "dose.sets"),
+    ]
+    with pytest.raises(ContentError) as raised:
+        load_library(tmp_path)
+    assert str(raised.value).splitlines() == [str(p) for p in problems]
+
+
+def test_empty_or_missing_folder(tmp_path: Path) -> None:
+    problems = check_content(tmp_path)
+    assert {(p.file, p.field) for p in problems} == {("exercises/", ""), ("programs/", "")}
+    with pytest.raises(ContentError):
+        load_library(tmp_path / "nowhere")
