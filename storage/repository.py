@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from storage.models import CheckIn, DecisionRecord, Identity, Person
 
@@ -20,7 +20,7 @@ class Repository:
         statement = (
             select(Identity)
             .where(Identity.platform == platform, Identity.user_ref == user_ref)
-            .options(selectinload(Identity.person))
+            .options(joinedload(Identity.person))
         )
         return (await self.session.scalars(statement)).first()
 
@@ -64,6 +64,32 @@ class Repository:
             statement = statement.where(CheckIn.phase_index == phase_index)
         statement = statement.order_by(CheckIn.completed_at, CheckIn.id)
         return (await self.session.scalars(statement)).all()
+
+    async def phase_summary(
+        self, person_id: int, phase_index: int, since: date | None, last: int
+    ) -> tuple[int, date | None, Sequence[CheckIn]]:
+        """Completed check-ins of a phase: how many, the first day, and the `last` few."""
+        where = [
+            CheckIn.person_id == person_id,
+            CheckIn.completed_at.is_not(None),
+            CheckIn.phase_index == phase_index,
+        ]
+        if since is not None:
+            where.append(CheckIn.local_date >= since)
+        row = (
+            await self.session.execute(
+                select(func.count(CheckIn.id), func.min(CheckIn.local_date)).where(*where)
+            )
+        ).one()
+        tail = (
+            await self.session.scalars(
+                select(CheckIn)
+                .where(*where)
+                .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
+                .limit(last)
+            )
+        ).all()
+        return int(row[0]), row[1], list(reversed(tail))
 
     async def last_completed_checkin(self, person_id: int) -> CheckIn | None:
         statement = (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 import typing
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -539,23 +538,3 @@ def _check_program(name: str, program: Program, known: set[str], problems: list[
                 problems.append(Problem(name, path, f"'{item.exercise}' is already in this phase"))
             seen.add(item.exercise)
             _check_ref(name, path, item.exercise, known, problems)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    folder = Path(args[0] if args else "content")
-    library, problems = _load(folder)
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) in {folder}", file=sys.stderr)
-        return 1
-    print(
-        f"{folder}: OK, {len(library.exercises)} exercises, {len(library.avoid)} avoid entries, "
-        f"{len(library.programs)} programs"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

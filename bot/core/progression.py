@@ -67,8 +67,14 @@ def decide(
     red_flag: bool = False,
     paused: bool = False,
     has_next_phase: bool = True,
+    total: int | None = None,
+    first_day: date | None = None,
 ) -> Verdict:
-    """Decide after the latest session in `sessions` (oldest first, current phase only)."""
+    """Decide after the latest session in `sessions` (oldest first, current phase only).
+
+    `sessions` may be just the tail of the phase (at least `gates.window` sessions) when
+    `total` and `first_day` describe the whole phase, so a long phase costs no more to decide.
+    """
     if red_flag:
         return Verdict(
             Decision.STOP,
@@ -96,12 +102,14 @@ def decide(
             f"before the session ({latest.pre_pain}/10): we stay here with a lighter dose.",
             lower_dose=True,
         )
-    missing = _missing_for_advance(sessions, gates, phase_start_comfort)
+    count = len(sessions) if total is None else total
+    span = (latest.day - (first_day or sessions[0].day)).days + 1
+    missing = _missing_for_advance(sessions, gates, phase_start_comfort, count, span)
     if not missing:
         if has_next_phase:
             return Verdict(
                 Decision.ADVANCE,
-                f"{len(sessions)} sessions over {_span_days(sessions)} days, and the last "
+                f"{count} sessions over {span} days, and the last "
                 f"{gates.window} were calm with a flat back: you are ready for the next phase.",
             )
         return Verdict(
@@ -109,10 +117,6 @@ def decide(
             "You have reached the last phase and meet all its goals: keep it up as maintenance.",
         )
     return Verdict(Decision.HOLD, "Still needed before the next phase: " + "; ".join(missing) + ".")
-
-
-def _span_days(sessions: Sequence[Session]) -> int:
-    return (sessions[-1].day - sessions[0].day).days + 1
 
 
 def _calm_and_flat(session: Session, gates: Gates) -> bool:
@@ -124,13 +128,16 @@ def _calm_and_flat(session: Session, gates: Gates) -> bool:
 
 
 def _missing_for_advance(
-    sessions: Sequence[Session], gates: Gates, phase_start_comfort: int | None
+    sessions: Sequence[Session],
+    gates: Gates,
+    phase_start_comfort: int | None,
+    count: int,
+    span: int,
 ) -> list[str]:
     missing: list[str] = []
-    if len(sessions) < gates.min_sessions:
-        more = gates.min_sessions - len(sessions)
+    if count < gates.min_sessions:
+        more = gates.min_sessions - count
         missing.append(f"{more} more session{'s' if more != 1 else ''}")
-    span = _span_days(sessions)
     if span < gates.min_days:
         more = gates.min_days - span
         missing.append(f"{more} more day{'s' if more != 1 else ''} in this phase")

@@ -190,12 +190,15 @@ async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
     turn.clear_pending()
     person = turn.person
     await turn.repo.flush()
-    rows = await turn.repo.completed_checkins(person.id, phase_index=person.phase_index)
-    since = person.phase_started_on
-    sessions = [_session(c) for c in rows if since is None or c.local_date >= since]
+    gates = turn.phase.gates
+    total, first_day, tail = await turn.repo.phase_summary(
+        person.id, person.phase_index, person.phase_started_on, gates.window
+    )
     verdict = decide(
-        sessions=sessions,
-        gates=turn.phase.gates,
+        sessions=[_session(c) for c in tail],
+        total=total,
+        first_day=first_day,
+        gates=gates,
         phase_start_comfort=person.phase_start_comfort,
         paused=safety.is_paused(turn),
         has_next_phase=person.phase_index + 1 < len(turn.program.phases),

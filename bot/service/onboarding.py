@@ -119,7 +119,7 @@ async def answer(turn: Turn, step: str, value: str, pressed: bool) -> list[Reply
             try:
                 at = parse_hhmm(text)
             except ValueError as error:
-                raise BadAnswer(f"{error} Type a time like 07:30, or 'off'.") from None
+                raise BadAnswer(f"{error} Or type 'off' for no reminders.") from None
             reminders.set_time(turn, at)
         return finish(turn)
     turn.clear_pending()

@@ -15,6 +15,12 @@ from storage.models import CheckIn, DecisionRecord, Identity, Person
 from tests.chat import Chat, FakeClock
 
 
+@pytest.fixture
+def coach(coach_on: Coach) -> Coach:
+    """Every conversation test here runs on SQLite and on PostgreSQL."""
+    return coach_on
+
+
 async def count(coach: Coach, model: type) -> int:
     async with coach.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)

@@ -1,0 +1,81 @@
+"""Migrations and surviving a database restart, on both databases."""
+
+from __future__ import annotations
+
+import asyncpg
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from bot.bootstrap import build_coach
+from bot.cli import db_upgrade
+from bot.config import SOURCE_CONTENT, Settings
+from storage import db
+from tests.chat import Chat, FakeClock
+from tests.conftest import POSTGRES_ADMIN
+
+
+def head() -> str:
+    revision = ScriptDirectory.from_config(db.alembic_config()).get_current_head()
+    assert revision is not None
+    return revision
+
+
+async def test_upgrade_creates_every_table(database_url: str) -> None:
+    assert await db_upgrade(Settings(database_url=database_url)) == 0
+    engine = db.create_engine(database_url)
+    try:
+        assert await db.current_revision(engine) == head()
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert {"people", "identities", "checkins", "decisions"} <= tables
+        # Upgrading again is a no-op, as at every start.
+        await db.upgrade(engine)
+        assert await db.current_revision(engine) == head()
+    finally:
+        await engine.dispose()
+
+
+async def test_postgres_restart_loses_nothing(postgres_url: str) -> None:
+    """Every server connection is killed (as in a restart); the coach reconnects and the
+    check-in in progress carries on."""
+    clock = FakeClock()
+    coach = await build_coach(
+        Settings(database_url=postgres_url, content_dir=SOURCE_CONTENT), clock=clock
+    )
+    try:
+        chat = Chat(coach)
+        await chat.onboard()
+        await chat.say("/checkin")
+        await chat.press("3")
+        name = postgres_url.rsplit("/", 1)[1]
+        admin = await asyncpg.connect(POSTGRES_ADMIN)
+        try:
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+                name,
+            )
+        finally:
+            await admin.close()
+        assert killed >= 1
+        await chat.press("No")
+        assert "flat" in chat.text
+        await chat.say("yes")
+        await chat.say("7")
+        assert "Logged: pain 3/10" in chat.text
+    finally:
+        await coach.close()
+
+
+async def test_sqlite_file_reopened_keeps_state(sqlite_url: str) -> None:
+    clock = FakeClock()
+    settings = Settings(database_url=sqlite_url, content_dir=SOURCE_CONTENT)
+    coach = await build_coach(settings, clock=clock)
+    await Chat(coach).onboard()
+    await coach.close()
+    reopened = await build_coach(settings, clock=clock)
+    try:
+        chat = Chat(reopened)
+        await chat.say("/checkin 2 yes 6")
+        assert "Logged: pain 2/10" in chat.text
+    finally:
+        await reopened.close()
