@@ -20,6 +20,13 @@ from bot.service.turn import Turn
 
 FLOW = "ob"
 SCREEN = [("None of these", "no"), ("Yes, at least one", "yes")]
+# Common zones as buttons (payload parts can't hold "/", so "Europe/Berlin" travels as
+# "europe.berlin"); anything else is typed.
+ZONE_CHOICES = (
+    ("Europe/London", "Europe/Berlin", "UTC"),
+    ("America/New_York", "America/Los_Angeles"),
+    ("Asia/Kolkata", "Australia/Sydney"),
+)
 OFF_WORDS = {"off", "no", "none", "no reminders", "skip"}
 
 
@@ -64,8 +71,14 @@ def ask(turn: Turn, step: str, *, edit: bool = False) -> Reply:
         )
     if step == "zone":
         return turn.private(
-            "Which time zone are you in? Type a city or zone name, e.g. Berlin, New York, "
-            "Asia/Kolkata.",
+            "Which time zone are you in? Press one, or type a city or zone name "
+            "(e.g. Madrid, Chicago, Asia/Tokyo).",
+            buttons=tuple(
+                choice_buttons(
+                    FLOW, step, ref, [(zone, zone.lower().replace("/", ".")) for zone in row]
+                )[0]
+                for row in ZONE_CHOICES
+            ),
             edit=edit,
         )
     return turn.private(
@@ -104,8 +117,9 @@ async def answer(turn: Turn, step: str, value: str, pressed: bool) -> list[Reply
         person.phase_start_comfort = person.baseline_comfort
         return [ask(turn, "zone", edit=pressed)]
     if step == "zone":
+        typed = value if not pressed else value.replace(".", "/")
         try:
-            match = parse_zone(value)
+            match = parse_zone(typed)
         except UnknownZone as unknown:
             raise BadAnswer(zone_problem(value, unknown)) from None
         person.timezone = match.zone

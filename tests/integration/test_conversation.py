@@ -374,3 +374,15 @@ async def test_routine_done_button_is_not_owned(coach: Coach) -> None:
     assert done == Action("rt", "done", "1", 0).encode()
     await other.press_payload(done)  # anyone's press opens their own check-in
     assert "DURING the routine" in other.text
+
+
+async def test_time_zone_by_button(coach: Coach) -> None:
+    chat = Chat(coach)
+    await chat.say("/start")
+    await chat.press("None of these")
+    await chat.press("None of these")
+    await chat.press("3")
+    await chat.press("5")
+    await chat.press("America/Los_Angeles")
+    assert "Got it: America/Los_Angeles" in chat.text
+    assert (await person(coach)).timezone == "America/Los_Angeles"
