@@ -23,7 +23,9 @@ def default_content_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="COACH_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="COACH_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = Field(default_factory=default_database_url)
     content_dir: Path = Field(default_factory=default_content_dir)
