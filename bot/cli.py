@@ -33,17 +33,26 @@ def main(argv: list[str] | None = None) -> int:
     database_sub = database.add_subparsers(dest="db_command", required=True)
     database_sub.add_parser("upgrade", help="apply all migrations")
 
+    from bot.reminders_cli import add_parser as add_reminders_parser
+
+    add_reminders_parser(sub)
+
     args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one job, started and stopped
 
     if args.command == "content":
         return content_check(args.folder or settings.content_dir)
     if args.command == "db":
         return asyncio.run(db_upgrade(settings))
+    if args.command == "reminders":
+        from bot.reminders_cli import reminders_main
+
+        return asyncio.run(reminders_main(settings, args, sys.stdout))
     if args.command == "chat":
         return asyncio.run(chat_main(settings, args.user or _login()))
     if args.command == "run":
@@ -92,14 +101,30 @@ async def _build(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 async def chat_main(settings: Settings, user: str) -> int:
-    from bot.adapters.console import ConsoleChat
+    from bot.adapters.console import ConsoleChat, ConsoleSender
+    from bot.core.messages import Platform
+    from bot.scheduler import ReminderScheduler
 
     coach = await _build(settings)
     if coach is None:
         return 1
+    console = ConsoleChat(coach, user)
+    # The console gets its reminders too, printed in the terminal: this process serves only
+    # this one console user, so other people's reminders are left to the processes that can
+    # reach them.
+    reminders = ReminderScheduler(
+        coach.sessions,
+        coach.library,
+        {Platform.CONSOLE: ConsoleSender(console)},
+        settings,
+        coach.clock,
+        only_refs={Platform.CONSOLE: frozenset({user})},
+    )
+    reminders.start()
     try:
-        await ConsoleChat(coach, user).run()
+        await console.run()
     finally:
+        await reminders.shutdown()
         await coach.close()
     return 0
 
@@ -115,19 +140,57 @@ async def run_main(settings: Settings) -> int:
     coach = await _build(settings)
     if coach is None:
         return 1
+    from bot.core.messages import Platform
+    from bot.ports import Sender
+    from bot.scheduler import ReminderScheduler
+
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
+    # Reminders go out through each platform's sender; the tick starts once Telegram (if on)
+    # is serving, and Discord sends report "try again" until its client is connected.
+    senders: dict[Platform, Sender] = {}
+    telegram_ready = asyncio.Event()
+    reminders: ReminderScheduler | None = None
     try:
         if settings.telegram_token is not None:
-            from bot.adapters.telegram_bot import serve_telegram
+            from bot.adapters.telegram_bot import (
+                TelegramSender,
+                build_application,
+                serve_telegram,
+            )
 
-            tasks.append(asyncio.create_task(serve_telegram(settings, coach, stop)))
+            application = build_application(settings, coach)
+            senders[Platform.TELEGRAM] = TelegramSender.from_application(application)
+            tasks.append(
+                asyncio.create_task(
+                    serve_telegram(
+                        settings, coach, stop, application=application, ready=telegram_ready
+                    )
+                )
+            )
+        else:
+            telegram_ready.set()
         if settings.discord_token is not None:
-            from bot.adapters.discord_bot import serve_discord
+            from bot.adapters.discord_bot import DiscordSender, build_client, serve_discord
 
-            tasks.append(asyncio.create_task(serve_discord(settings, coach, stop)))
-        await asyncio.gather(*tasks)
+            client = build_client(settings, coach)
+            senders[Platform.DISCORD] = DiscordSender(client, coach)
+            tasks.append(asyncio.create_task(serve_discord(settings, coach, stop, client=client)))
+        reminders = ReminderScheduler(coach.sessions, coach.library, senders, settings, coach.clock)
+        started = reminders
+
+        async def start_reminders() -> None:
+            await telegram_ready.wait()
+            started.start()
+
+        waiter = asyncio.create_task(start_reminders())
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            waiter.cancel()
     finally:
         stop.set()
+        if reminders is not None:
+            await reminders.shutdown()
         await coach.close()
     return 0

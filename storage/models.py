@@ -87,6 +87,13 @@ class Person(Base):
     remind_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     next_fire_utc: Mapped[datetime | None] = mapped_column(index=True)
     skip_date: Mapped[date | None] = mapped_column(Date)
+    # What fires at next_fire_utc ("reminder", "snooze", "evening"; see bot.core.reminder_plan),
+    # a pending snoozed reminder, the local date whose daily reminder has gone out (or was
+    # replaced by a snooze), and the optional evening nudge ("HH:MM", None = off).
+    next_fire_kind: Mapped[str | None] = mapped_column(String(16))
+    snoozed_until: Mapped[datetime | None]
+    reminded_on: Mapped[date | None] = mapped_column(Date)
+    evening_time: Mapped[str | None] = mapped_column(String(5))
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan", passive_deletes=True
@@ -141,3 +148,36 @@ class DecisionRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     phase_from: Mapped[int] = mapped_column(Integer)
     phase_to: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxMessage(Base):
+    """One message the coach pushes (reminder, snoozed reminder, evening nudge, and the hooks for
+    team posts and digests), written in the same transaction that claimed it and sent after
+    commit. The unique (target, kind, local_date) key makes a second claim of the same reminder a
+    no-op. `last_error` holds a short code, never message text or personal data."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("target", "kind", "local_date", name="uq_outbox_target_kind_day"),
+        Index("ix_outbox_due", "state", "platform", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "person:<id>" for a person (whatever chat reaches them), "<platform>:<channel>" otherwise.
+    target: Mapped[str] = mapped_column(String(96))
+    kind: Mapped[str] = mapped_column(String(16))
+    local_date: Mapped[date] = mapped_column(Date)
+    platform: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(64))  # user_ref, or channel_ref when to_channel
+    to_channel: Mapped[bool] = mapped_column(Boolean, default=False)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    fire_at: Mapped[datetime]  # when it was due: later than the grace period, it is dropped
+    created_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]  # also the lease of the process that is sending it
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

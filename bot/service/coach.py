@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -33,6 +35,8 @@ Handler = Callable[[Turn, str], Awaitable[list[Reply]]]
 
 NEEDS_ONBOARDING = {"routine", "checkin", "progress", "remind", "snooze", "pause"}
 MAX_PAUSE_DAYS = 90
+LAST_SEEN_RESOLUTION = timedelta(minutes=10)
+DEFAULT_CHARTS = Path(tempfile.gettempdir()) / "mobility-coach-charts"
 
 
 def utc_now() -> datetime:
@@ -49,8 +53,10 @@ class Coach:
         *,
         engine: AsyncEngine | None = None,
         clock: Clock = utc_now,
+        charts_dir: Path = DEFAULT_CHARTS,
     ) -> None:
         self.library = library
+        self.charts_dir = charts_dir
         self.sessions = sessions
         self.engine = engine
         self.clock = clock
@@ -60,6 +66,7 @@ class Coach:
             "checkin": self._checkin,
             "progress": self._progress,
             "remind": self._remind,
+            "snooze": reminders.snooze_command,
             "pause": self._pause,
             "resume": self._resume,
             "exercise": self._exercise,
@@ -85,7 +92,8 @@ class Coach:
                     incoming.platform.value, incoming.user_ref, incoming.display_name, now
                 )
             identity.unreachable = False
-            identity.last_seen = now
+            if now - identity.last_seen > LAST_SEEN_RESOLUTION:  # spare a write per message
+                identity.last_seen = now
             turn = Turn(incoming, identity, identity.person, repo, self.library, now)
             return await self._dispatch(turn)
 
@@ -143,6 +151,12 @@ class Coach:
             return [Reply("That button isn't valid any more.", alert=True, private=True)]
         if action.flow == "rt" and action.ref == 0:  # "Done" under a routine: anyone's own check-in
             return await self._checkin(turn, "")
+        if action.flow == reminders.FLOW:  # a reminder's Start / Later / Skip today
+            if action.ref != turn.person.id:
+                return [_not_yours()]
+            if action.step == reminders.START:
+                return await self._command(turn, "routine", "")
+            return await reminders.pressed(turn, action.step, action.value)
         if action.flow == "clr":
             if action.ref != turn.person.id:
                 return [_not_yours()]
@@ -226,7 +240,12 @@ class Coach:
         return await checkin.start(turn)
 
     async def _progress(self, turn: Turn, args: str) -> list[Reply]:
-        return [turn.private(await progress.summary(turn))]
+        text = await progress.summary(turn)
+        picture = await progress.chart(turn, self.charts_dir)
+        if picture is None:
+            # A friendly word instead of an empty picture.
+            return [turn.private(text + "\nNo check-ins in the last 8 weeks to draw yet.")]
+        return [turn.private(text), picture]
 
     async def _remind(self, turn: Turn, args: str) -> list[Reply]:
         words = args.split()
@@ -238,13 +257,15 @@ class Coach:
                     "/remind 07:30 Europe/Berlin mon,wed,fri, or /remind off."
                 )
             ]
+        if words[0].lower() == "evening":
+            return [turn.private(reminders.set_evening(turn, words[1:]))]
         if words[0].lower() == "off":
             reminders.turn_off(turn)
             return [turn.private("Daily reminders are off. /remind 07:30 turns them back on.")]
         try:
             at = parse_hhmm(words[0])
         except ValueError as error:
-            return [turn.private(f"{error}. Example: /remind 07:30 Europe/Berlin")]
+            return [turn.private(f"{error} Example: /remind 07:30 Europe/Berlin")]
         days: int | None = None
         rest = words[1:]
         if rest:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+from bot.charts import headline, marks_from_decisions, points_from_checkins, render_progress_async
+from bot.core.messages import Reply
 from bot.service import reminders
 from bot.service.turn import Turn
 from storage.models import CheckIn
@@ -76,6 +79,19 @@ async def summary(turn: Turn) -> str:
     if person.lighter_dose:
         lines.append("You are on a lighter dose until a calm session.")
     return "\n".join(lines)
+
+
+async def chart(turn: Turn, folder: Path) -> Reply | None:
+    """The last 8 weeks as a picture; None when there is nothing to draw yet."""
+    person = turn.person
+    rows = await turn.repo.completed_checkins(person.id, since=turn.today - timedelta(days=56))
+    points = points_from_checkins([c for c in rows if c.pain_during is not None])
+    phase_names = [phase.name for phase in turn.program.phases]
+    marks = marks_from_decisions(await turn.repo.decisions(person.id), phase_names, turn.zone)
+    path = await render_progress_async(points, marks, turn.today, folder / f"{person.id}.png")
+    if path is None:
+        return None
+    return turn.private(headline(points), image=path, title="Your last 8 weeks")
 
 
 def _checkin_row(c: CheckIn) -> dict[str, Any]:

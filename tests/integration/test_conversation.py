@@ -386,3 +386,36 @@ async def test_time_zone_by_button(coach: Coach) -> None:
     await chat.press("America/Los_Angeles")
     assert "Got it: America/Los_Angeles" in chat.text
     assert (await person(coach)).timezone == "America/Los_Angeles"
+
+
+async def test_progress_chart_for_zero_one_and_many_checkins(
+    coach: Coach, clock: FakeClock, tmp_path
+) -> None:
+    coach.charts_dir = tmp_path
+    chat = Chat(coach)
+    await chat.onboard(pain=3)
+    await chat.say("/progress")
+    assert len(chat.last) == 1 and chat.last[0].image is None
+    assert "No check-ins in the last 8 weeks" in chat.last[0].text
+
+    await chat.say("/checkin 3 yes 6")
+    await chat.say("/progress")
+    picture = chat.last[-1].image
+    assert picture is not None and picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert chat.last[-1].private
+
+    for _ in range(59):
+        clock.advance(hours=22)
+        await chat.say("/checkin 2 yes 7")
+        if "this morning" in chat.text:
+            await chat.press("2")
+            await chat.say("/checkin 2 yes 7")
+    await chat.say("/progress")
+    assert "Phase 2" in chat.last[0].text or "Phase 3" in chat.last[0].text
+    many = chat.last[-1].image
+    assert many is not None
+    width, height = (
+        int.from_bytes(many.read_bytes()[16:20]),
+        int.from_bytes(many.read_bytes()[20:24]),
+    )
+    assert (width, height) == (1080, 1350)

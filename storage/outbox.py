@@ -1,0 +1,539 @@
+"""The outbox of pushed messages, and the queries that claim work on SQLite and PostgreSQL.
+
+Claiming the people whose reminder is due (the scheduler's tick, any number of processes):
+
+- PostgreSQL: ``SELECT … FOR UPDATE OF people SKIP LOCKED`` in batches. The rows stay locked
+  until the transaction that advances `next_fire_utc` and writes their outbox rows commits, so
+  replicas never take the same person; a replica skips the rows another one holds.
+- SQLite (one writer at a time): read the due rows, then in a write transaction
+  ``UPDATE people … WHERE id = ? AND next_fire_utc = ?`` with the value read. Only the process
+  whose UPDATE matched wins; the others see fewer rows changed and retry row by row.
+
+Either way the outbox row for a reminder carries the unique key (target, kind, local date) and
+is inserted with ON CONFLICT DO NOTHING in the same transaction, so the same reminder cannot be
+queued twice even if two claims overlapped.
+
+Sending: a batch of due pending rows is leased by moving `next_attempt_at` to the end of the
+lease (PostgreSQL picks them with SKIP LOCKED, SQLite in one UPDATE … RETURNING). The result of
+every send is written at once, so a process killed mid-batch leaves at most the rows it was
+sending at that moment to be sent again when the lease ends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    ColumnElement,
+    Date,
+    DateTime,
+    Integer,
+    Row,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import CheckIn, Identity, OutboxMessage, Person
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+DROPPED = "dropped"
+UNREACHABLE = "unreachable"
+STATES = (PENDING, SENT, FAILED, DROPPED, UNREACHABLE)
+
+# Kinds with a channel as target: hooks for the team post and the weekly digest.
+TEAM_POST = "team_post"
+DIGEST = "digest"
+
+people = cast(Table, Person.__table__)
+outbox = cast(Table, OutboxMessage.__table__)
+
+
+def person_target(person_id: int) -> str:
+    return f"person:{person_id}"
+
+
+def channel_target(platform: str, channel_ref: str) -> str:
+    return f"{platform}:{channel_ref}"
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Whom one process serves: the platforms it has a sender for and, for the console, the one
+    chat it can print to (`only_refs`: platform -> the user refs it may serve)."""
+
+    platforms: tuple[str, ...]
+    only_refs: Mapping[str, frozenset[str]] | None = None
+
+    def reaches(self, platform: Any, ref: Any) -> ColumnElement[bool]:
+        if not self.platforms:
+            return false()
+        clauses = []
+        for name in self.platforms:
+            refs = (self.only_refs or {}).get(name)
+            if refs is None:
+                clauses.append(platform == name)
+            else:
+                clauses.append(and_(platform == name, ref.in_(sorted(refs))))
+        return or_(*clauses)
+
+
+# --- claiming people whose reminder is due -----------------------------------------------------
+
+DUE_COLUMNS = (
+    Person.id,
+    Person.next_fire_utc,
+    Person.next_fire_kind,
+    Person.timezone,
+    Person.remind_time,
+    Person.remind_days,
+    Person.remind_enabled,
+    Person.evening_time,
+    Person.snoozed_until,
+    Person.reminded_on,
+    Person.skip_date,
+    Person.paused_until,
+    Person.safety_hold,
+    Person.program_id,
+    Person.phase_index,
+    Person.lighter_dose,
+    Person.pending,
+)
+
+
+def _target(audience: Audience) -> Any:
+    """The chat to remind a person in: "<platform>:<user_ref>" of the reachable identity this
+    process serves that they used last (NULL when there is none)."""
+    chosen = aliased(Identity)
+    return (
+        select(chosen.platform + ":" + chosen.user_ref)
+        .where(
+            chosen.person_id == Person.id,
+            chosen.unreachable == false(),
+            audience.reaches(chosen.platform, chosen.user_ref),
+        )
+        .order_by(chosen.last_seen.desc(), chosen.id.desc())
+        .limit(1)
+        .correlate(Person)
+        .scalar_subquery()
+    )
+
+
+def _reachable_at_all() -> Any:
+    anyone = aliased(Identity)
+    return (
+        select(anyone.id)
+        .where(anyone.person_id == Person.id, anyone.unreachable == false())
+        .limit(1)
+        .correlate(Person)
+        .scalar_subquery()
+    )
+
+
+async def select_due(
+    session: AsyncSession, now: datetime, audience: Audience, limit: int
+) -> Sequence[Row[Any]]:
+    """Up to `limit` people whose next reminder is due, in `next_fire_utc` order, each with the
+    `target` chat to remind them in. Only people this process can reach are taken, and people
+    nobody can reach (their claim just moves the reminder on, so they do not pile up at the
+    head of the index). On PostgreSQL the rows are locked (FOR UPDATE SKIP LOCKED) until the
+    caller's transaction ends.
+
+    Both conditions are correlated LIMIT 1 sub-selects on identities(person_id), so the
+    database walks the next_fire_utc index and probes each due person once, whatever the size
+    of the table: no hash of every identity, no sort of every due row."""
+    target = _target(audience)
+    statement = (
+        select(*DUE_COLUMNS, target.label("target"))
+        .where(
+            Person.next_fire_utc <= now,
+            or_(target.is_not(None), _reachable_at_all().is_(None)),
+        )
+        .order_by(Person.next_fire_utc)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        statement = statement.with_for_update(skip_locked=True, of=Person)
+    return (await session.execute(statement)).all()
+
+
+async def reachable_identities(
+    session: AsyncSession, person_ids: Sequence[int], audience: Audience
+) -> dict[int, tuple[str, str]]:
+    """person id -> (platform, user_ref) of the chat to remind them in: the reachable one this
+    process serves that they used last."""
+    if not person_ids:
+        return {}
+    statement = (
+        select(Identity.person_id, Identity.platform, Identity.user_ref)
+        .where(
+            Identity.person_id.in_(person_ids),
+            Identity.unreachable == false(),
+            audience.reaches(Identity.platform, Identity.user_ref),
+        )
+        .order_by(Identity.person_id, Identity.last_seen, Identity.id)
+    )
+    found: dict[int, tuple[str, str]] = {}
+    for person_id, platform, user_ref in (await session.execute(statement)).all():
+        found[person_id] = (platform, user_ref)  # the last one seen wins
+    return found
+
+
+async def checkin_dates(
+    session: AsyncSession, person_ids: Sequence[int], since: date
+) -> dict[int, set[date]]:
+    """person id -> local dates since `since` with a completed check-in."""
+    if not person_ids:
+        return {}
+    statement = select(CheckIn.person_id, CheckIn.local_date).where(
+        CheckIn.person_id.in_(person_ids),
+        CheckIn.completed_at.is_not(None),
+        CheckIn.local_date >= since,
+    )
+    found: dict[int, set[date]] = {}
+    for person_id, local_date in (await session.execute(statement)).all():
+        found.setdefault(person_id, set()).add(local_date)
+    return found
+
+
+async def last_checkins(
+    session: AsyncSession, person_ids: Sequence[int], since: date
+) -> dict[int, CheckIn]:
+    """person id -> their last completed check-in, if its local date is `since` or later."""
+    if not person_ids:
+        return {}
+    statement = (
+        select(CheckIn)
+        .where(
+            CheckIn.person_id.in_(person_ids),
+            CheckIn.completed_at.is_not(None),
+            CheckIn.local_date >= since,
+        )
+        .order_by(CheckIn.completed_at, CheckIn.id)
+    )
+    return {row.person_id: row for row in (await session.scalars(statement)).all()}
+
+
+def _advance_statement(guarded: bool) -> Any:
+    condition = people.c.id == bindparam("b_id")
+    if guarded:
+        condition = and_(condition, people.c.next_fire_utc == bindparam("b_old"))
+    return (
+        update(people)
+        .where(condition)
+        .values(
+            next_fire_utc=bindparam("b_next"),
+            next_fire_kind=bindparam("b_kind"),
+            snoozed_until=bindparam("b_snoozed"),
+            reminded_on=bindparam("b_reminded"),
+        )
+    )
+
+
+_ADVANCE_ARRAYS = text(
+    "UPDATE people SET next_fire_utc = v.next, next_fire_kind = v.kind, "
+    "snoozed_until = v.snoozed, reminded_on = v.reminded "
+    "FROM unnest(:ids, :nexts, :kinds, :snoozed, :reminded) "
+    "AS v(id, next, kind, snoozed, reminded) "
+    "WHERE people.id = v.id"
+).bindparams(
+    bindparam("ids", type_=ARRAY(Integer)),
+    bindparam("nexts", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("kinds", type_=ARRAY(String)),
+    bindparam("snoozed", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("reminded", type_=ARRAY(Date)),
+)
+
+
+async def advance(session: AsyncSession, changes: Sequence[Mapping[str, Any]]) -> None:
+    """Move rows this transaction holds locked (PostgreSQL) on, in one statement: keys b_id,
+    b_next, b_kind, b_snoozed, b_reminded."""
+    if not changes:
+        return
+    if not is_postgres(session):
+        await session.execute(_advance_statement(guarded=False), list(changes))
+        return
+    await session.execute(
+        _ADVANCE_ARRAYS,
+        {
+            "ids": [change["b_id"] for change in changes],
+            "nexts": [change["b_next"] for change in changes],
+            "kinds": [change["b_kind"] for change in changes],
+            "snoozed": [change["b_snoozed"] for change in changes],
+            "reminded": [change["b_reminded"] for change in changes],
+        },
+    )
+
+
+async def advance_if_unchanged(session: AsyncSession, changes: Sequence[Mapping[str, Any]]) -> bool:
+    """The conditional UPDATE (SQLite): each row only if its next_fire_utc is still `b_old`.
+    True when every row matched; False means another process won some of them, and the caller
+    must roll back and use `advance_one` to learn which."""
+    if not changes:
+        return True
+    result = cast(
+        CursorResult[Any], await session.execute(_advance_statement(guarded=True), list(changes))
+    )
+    return result.rowcount == len(changes)
+
+
+async def advance_one(session: AsyncSession, change: Mapping[str, Any]) -> bool:
+    """The conditional UPDATE for one row; True when this process won it."""
+    result = cast(CursorResult[Any], await session.execute(_advance_statement(True), [change]))
+    return result.rowcount == 1
+
+
+_OUTBOX_ARRAYS: tuple[tuple[str, Any], ...] = (
+    ("target", String),
+    ("kind", String),
+    ("local_date", Date),
+    ("platform", String),
+    ("ref", String),
+    ("to_channel", Boolean),
+    ("person_id", Integer),
+    ("fire_at", DateTime(timezone=True)),
+    ("created_at", DateTime(timezone=True)),
+    ("state", String),
+    ("attempts", Integer),
+    ("next_attempt_at", DateTime(timezone=True)),
+    ("sent_at", DateTime(timezone=True)),
+    ("last_error", String),
+    ("payload", String),  # JSON text, cast below
+)
+_COLUMNS = ", ".join(name for name, _ in _OUTBOX_ARRAYS)
+_ENQUEUE_ARRAYS = text(
+    f"INSERT INTO outbox ({_COLUMNS}) "
+    f"SELECT {_COLUMNS.replace('payload', 'payload::json')} "
+    f"FROM unnest({', '.join(':' + name for name, _ in _OUTBOX_ARRAYS)}) AS v({_COLUMNS}) "
+    "ON CONFLICT (target, kind, local_date) DO NOTHING"
+).bindparams(*(bindparam(name, type_=ARRAY(kind)) for name, kind in _OUTBOX_ARRAYS))
+
+
+async def enqueue(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert outbox rows; a row whose (target, kind, local_date) exists already is left out.
+    PostgreSQL gets the batch as one INSERT … SELECT FROM unnest(arrays)."""
+    if not rows:
+        return
+    if is_postgres(session):
+        arrays: dict[str, list[Any]] = {name: [] for name, _ in _OUTBOX_ARRAYS}
+        for row in rows:
+            for name, values in arrays.items():
+                values.append(json.dumps(row[name]) if name == "payload" else row[name])
+        await session.execute(_ENQUEUE_ARRAYS, arrays)
+        return
+    statement = sqlite_insert(outbox).on_conflict_do_nothing(
+        index_elements=["target", "kind", "local_date"]
+    )
+    await session.execute(statement, list(rows))
+
+
+def outbox_row(
+    *,
+    target: str,
+    kind: str,
+    local_date: date,
+    platform: str,
+    ref: str,
+    fire_at: datetime,
+    now: datetime,
+    payload: list[dict[str, Any]],
+    person_id: int | None = None,
+    to_channel: bool = False,
+    state: str = PENDING,
+    last_error: str | None = None,
+) -> dict[str, Any]:
+    """An outbox row for `enqueue`. Team posts and digests use target=channel_target(...),
+    kind=TEAM_POST or DIGEST and to_channel=True: the scheduler sends them like reminders."""
+    return {
+        "target": target,
+        "kind": kind,
+        "local_date": local_date,
+        "platform": platform,
+        "ref": ref,
+        "to_channel": to_channel,
+        "person_id": person_id,
+        "fire_at": fire_at,
+        "created_at": now,
+        "state": state,
+        "attempts": 0,
+        "next_attempt_at": fire_at if fire_at > now else now,
+        "sent_at": None,
+        "last_error": last_error,
+        "payload": payload,
+    }
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Leased:
+    id: int
+    platform: str
+    ref: str
+    to_channel: bool
+    kind: str
+    fire_at: datetime
+    attempts: int  # including this one
+    payload: list[dict[str, Any]]
+
+
+async def drop_late(
+    session: AsyncSession, now: datetime, grace: timedelta, audience: Audience
+) -> int:
+    """Pending rows more than `grace` past their time are dropped: no reminders at night."""
+    statement = (
+        update(outbox)
+        .where(
+            outbox.c.state == PENDING,
+            outbox.c.fire_at < now - grace,
+            audience.reaches(outbox.c.platform, outbox.c.ref),
+        )
+        .values(state=DROPPED, last_error="late")
+    )
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return int(result.rowcount or 0)
+
+
+async def lease(
+    session: AsyncSession,
+    audience: Audience,
+    platform: str,
+    now: datetime,
+    until: datetime,
+    limit: int,
+) -> list[Leased]:
+    """Take up to `limit` due pending rows of `platform` for sending until `until`."""
+    only = Audience((platform,), audience.only_refs)
+    pick = (
+        select(outbox.c.id)
+        .where(
+            outbox.c.state == PENDING,
+            outbox.c.platform == platform,
+            outbox.c.next_attempt_at <= now,
+            only.reaches(outbox.c.platform, outbox.c.ref),
+        )
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        pick = pick.with_for_update(skip_locked=True)
+    statement = (
+        update(outbox)
+        .where(outbox.c.id.in_(pick))
+        .values(next_attempt_at=until, attempts=outbox.c.attempts + 1)
+        .returning(
+            outbox.c.id,
+            outbox.c.platform,
+            outbox.c.ref,
+            outbox.c.to_channel,
+            outbox.c.kind,
+            outbox.c.fire_at,
+            outbox.c.attempts,
+            outbox.c.payload,
+        )
+    )
+    rows = (await session.execute(statement)).all()
+    leased = [Leased(*row) for row in rows]
+    leased.sort(key=lambda row: (row.fire_at, row.id))
+    return leased
+
+
+async def finish(
+    session: AsyncSession,
+    row_id: int,
+    state: str,
+    *,
+    now: datetime,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record the outcome of one send (state PENDING with `retry_at` schedules a retry)."""
+    values: dict[str, Any] = {"state": state, "last_error": error}
+    if state == SENT:
+        values["sent_at"] = now
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    statement = (
+        update(outbox).where(outbox.c.id == row_id, outbox.c.state == PENDING).values(**values)
+    )
+    await session.execute(statement)
+
+
+async def release(session: AsyncSession, row_ids: Sequence[int], now: datetime) -> None:
+    """Give back leased rows that were not tried (shutting down): due again at once."""
+    if row_ids:
+        statement = (
+            update(outbox)
+            .where(outbox.c.id.in_(list(row_ids)), outbox.c.state == PENDING)
+            .values(next_attempt_at=now, attempts=outbox.c.attempts - 1)
+        )
+        await session.execute(statement)
+
+
+async def mark_unreachable(
+    session: AsyncSession, platform: str, ref: str, *, to_channel: bool
+) -> int:
+    """The platform refused this chat for good (blocked, DMs closed, kicked): no more tries.
+    Returns how many other pending rows for it were closed too."""
+    if not to_channel:
+        await session.execute(
+            update(Identity)
+            .where(Identity.platform == platform, Identity.user_ref == ref)
+            .values(unreachable=True)
+        )
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(outbox)
+            .where(
+                outbox.c.state == PENDING,
+                outbox.c.platform == platform,
+                outbox.c.ref == ref,
+                outbox.c.to_channel == (true() if to_channel else false()),
+            )
+            .values(state=UNREACHABLE, last_error="unreachable")
+        ),
+    )
+    return int(result.rowcount or 0)
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    """Delete finished rows (sent, failed, dropped, unreachable) created before `before`."""
+    statement = delete(outbox).where(outbox.c.state != PENDING, outbox.c.created_at < before)
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return int(result.rowcount or 0)
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """Outbox rows by state (every state listed, zero included)."""
+    statement = select(outbox.c.state, func.count()).group_by(outbox.c.state)
+    found = {state: 0 for state in STATES}
+    for state, count in (await session.execute(statement)).all():
+        found[state] = int(count)
+    return found

@@ -1,0 +1,109 @@
+"""The APScheduler wiring: one interval job per process, a first tick at start (so a restart
+resumes the outbox at once), a failing tick that does not stop the job, a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import update
+
+from bot.cli import run_main
+from bot.config import SOURCE_CONTENT, Settings
+from bot.core.messages import Platform, Reply
+from bot.ports import Delivery
+from storage import db
+from storage.models import Person
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.integration.scheduler_support import PersonSpec, add_people, scheduler
+
+PLANNED = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
+DUE = datetime(2027, 1, 5, 6, 31, tzinfo=UTC)
+
+
+class SignallingSender:
+    platform = Platform.TELEGRAM
+
+    def __init__(self, expected: int = 1) -> None:
+        self.sent = asyncio.Event()
+        self.refs: list[str] = []
+        self.expected = expected
+
+    async def send_to_person(self, user_ref: str, replies: Sequence[Reply]) -> Delivery:
+        self.refs.append(user_ref)
+        if len(self.refs) >= self.expected:
+            self.sent.set()
+        return Delivery.SENT
+
+    async def send_to_channel(self, channel_ref: str, replies: Sequence[Reply]) -> Delivery:
+        return Delivery.FAILED
+
+
+async def test_start_ticks_at_once_and_shutdown_is_clean(sqlite_url: str) -> None:
+    engine = db.create_engine(sqlite_url)
+    await db.upgrade(engine)
+    sessions = db.sessionmaker(engine)
+    ids = await add_people(sessions, [PersonSpec(), PersonSpec()], PLANNED)
+    sender = SignallingSender(expected=2)
+    reminders = scheduler(sessions, {Platform.TELEGRAM: sender}, clock=lambda: DUE)
+    reminders.start()
+    try:
+        jobs = reminders._scheduler.get_jobs()
+        assert len(jobs) == 1 and jobs[0].id == "reminders-tick"  # one job, not one per person
+        await asyncio.wait_for(sender.sent.wait(), 10)
+    finally:
+        await reminders.shutdown()
+    assert sorted(sender.refs) == sorted(str(i) for i in ids)
+    await engine.dispose()
+
+
+async def test_a_failing_tick_is_logged_and_the_job_lives_on(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = db.create_engine(sqlite_url)  # not migrated: every query fails
+    reminders = scheduler(db.sessionmaker(engine), {Platform.TELEGRAM: SignallingSender()})
+    with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+        await reminders._job()
+    assert "tick failed" in caplog.text
+    await engine.dispose()
+
+
+async def test_run_main_sends_due_reminders_through_telegram(tmp_path: Path) -> None:
+    """`coach run` wires the scheduler to the real TelegramSender: a due reminder reaches the
+    loopback Telegram fake as a sendMessage with its buttons."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
+    engine = db.create_engine(url)
+    await db.upgrade(engine)
+    sessions = db.sessionmaker(engine)
+    now = datetime.now(UTC)
+    [person_id] = await add_people(sessions, [PersonSpec(user_ref="777001")], now)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Person)
+            .where(Person.id == person_id)
+            .values(next_fire_utc=now - timedelta(seconds=5))
+        )
+    await engine.dispose()
+    async with FakeTelegram() as fake:
+        settings = Settings(
+            database_url=url,
+            content_dir=SOURCE_CONTENT,
+            telegram_token=SecretStr(fake.token),
+            telegram_api_url=fake.base_url,
+        )
+        task = asyncio.create_task(run_main(settings))
+        try:
+            call = await fake.wait_for("sendMessage", lambda p: p.get("chat_id") == "777001")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert "routine: Floor work" in call.text
+    assert [b["text"] for b in call.buttons] == ["Start", "Later", "Skip today"]
+    assert call.callback_data[0] == f"v1:rm:start:1:{person_id}"
