@@ -181,3 +181,50 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class LinkCode(Base):
+    """A one-time code joining a second chat identity to a person (`/link`)."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Team(Base):
+    """A team channel: a daily routine post at a local time and a weekly digest."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("platform", "group_ref", name="uq_teams_platform_group"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    group_ref: Mapped[str] = mapped_column(String(64))  # Discord guild, Telegram group chat
+    channel_ref: Mapped[str] = mapped_column(String(64))
+    post_time: Mapped[str] = mapped_column(String(5))  # "HH:MM", local
+    timezone: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_post_utc: Mapped[datetime | None] = mapped_column(index=True)
+    next_digest_utc: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+
+
+class TeamMember(Base):
+    """Someone who started a routine from a team's post. `share_name` is their opt-in to be
+    named in the team's digest and "done" line; pain scores are never shared."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[datetime]
+    share_name: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -9,7 +9,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import CheckIn, DecisionRecord, Identity, OutboxMessage, Person
+from storage.models import (
+    CheckIn,
+    DecisionRecord,
+    Identity,
+    LinkCode,
+    OutboxMessage,
+    Person,
+    TeamMember,
+)
 
 
 class Repository:
@@ -115,7 +123,7 @@ class Repository:
     async def delete_person(self, person_id: int) -> None:
         # Child rows go by ON DELETE CASCADE; delete them explicitly too, so a backend or
         # connection without foreign-key enforcement cannot leave health data behind.
-        for table in (OutboxMessage, DecisionRecord, CheckIn, Identity):
+        for table in (TeamMember, LinkCode, OutboxMessage, DecisionRecord, CheckIn, Identity):
             await self.session.execute(delete(table).where(table.person_id == person_id))
         await self.session.execute(delete(Person).where(Person.id == person_id))
         self.session.expunge_all()  # the loaded rows are gone: nothing left to flush
