@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
+import signal
 import sys
 from pathlib import Path
 
 from bot.config import Settings
 from bot.core.content import ContentError, check_content
+from bot.logs import configure_logging, settings_secrets
 
 log = logging.getLogger("bot")
 
@@ -37,13 +40,13 @@ def main(argv: list[str] | None = None) -> int:
 
     add_reminders_parser(sub)
 
+    discord = sub.add_parser("discord", help="Discord tools")
+    discord_sub = discord.add_subparsers(dest="discord_command", required=True)
+    discord_sub.add_parser("sync", help="publish the slash commands to Discord now")
+
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one job, started and stopped
+    configure_logging(settings.log_level, settings.log_json, settings_secrets(settings))
 
     if args.command == "content":
         return content_check(args.folder or settings.content_dir)
@@ -53,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.reminders_cli import reminders_main
 
         return asyncio.run(reminders_main(settings, args, sys.stdout))
+    if args.command == "discord":
+        return asyncio.run(discord_sync(settings))
     if args.command == "chat":
         return asyncio.run(chat_main(settings, args.user or _login()))
     if args.command == "run":
@@ -129,6 +134,25 @@ async def chat_main(settings: Settings, user: str) -> int:
     return 0
 
 
+async def discord_sync(settings: Settings) -> int:
+    if settings.discord_token is None:
+        print("Set COACH_DISCORD_TOKEN to sync the slash commands.", file=sys.stderr)
+        return 1
+    from bot.adapters.discord_bot import sync_commands
+
+    count = await sync_commands(settings)
+    print(f"published {count} slash commands")
+    return 0
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    # `docker stop` sends SIGTERM: finish the current work and shut down cleanly.
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+
+
 async def run_main(settings: Settings) -> int:
     if settings.telegram_token is None and settings.discord_token is None:
         print(
@@ -141,10 +165,14 @@ async def run_main(settings: Settings) -> int:
     if coach is None:
         return 1
     from bot.core.messages import Platform
+    from bot.http import Health, start_http
     from bot.ports import Sender
     from bot.scheduler import ReminderScheduler
 
     stop = asyncio.Event()
+    _stop_on_signals(stop)
+    health = Health()
+    http = None
     tasks: list[asyncio.Task[None]] = []
     # Reminders go out through each platform's sender; the tick starts once Telegram (if on)
     # is serving, and Discord sends report "try again" until its client is connected.
@@ -161,6 +189,7 @@ async def run_main(settings: Settings) -> int:
 
             application = build_application(settings, coach)
             senders[Platform.TELEGRAM] = TelegramSender.from_application(application)
+            health.add_check("adapters.telegram", lambda: application.running)
             tasks.append(
                 asyncio.create_task(
                     serve_telegram(
@@ -173,11 +202,22 @@ async def run_main(settings: Settings) -> int:
         if settings.discord_token is not None:
             from bot.adapters.discord_bot import DiscordSender, build_client, serve_discord
 
-            client = build_client(settings, coach)
+            library = coach.library
+            client = build_client(
+                settings,
+                coach,
+                exercise_names=lambda: [e.name for e in library.exercises.values()],
+            )
             senders[Platform.DISCORD] = DiscordSender(client, coach)
+            health.add_check(
+                "adapters.discord", lambda: client.is_ready() and not client.is_closed()
+            )
             tasks.append(asyncio.create_task(serve_discord(settings, coach, stop, client=client)))
         reminders = ReminderScheduler(coach.sessions, coach.library, senders, settings, coach.clock)
         started = reminders
+        health.add_check("scheduler.tick", started.ticking)
+        if settings.http_port is not None and coach.engine is not None:
+            http = await start_http(settings.http_port, coach.engine, health)
 
         async def start_reminders() -> None:
             await telegram_ready.wait()
@@ -192,5 +232,7 @@ async def run_main(settings: Settings) -> int:
         stop.set()
         if reminders is not None:
             await reminders.shutdown()
+        if http is not None:
+            await http.cleanup()
         await coach.close()
     return 0

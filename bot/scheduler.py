@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.core.content import Library
 from bot.core.messages import Incoming, Platform, Reply
 from bot.core.reminder_plan import Fire, Kind, ReminderState, after_firing, explain, plan_next
@@ -180,6 +181,13 @@ class ReminderScheduler:
         self._scheduler: Any = None
         self._running: asyncio.Task[Any] | None = None
         self._stopping = False
+        self.last_tick: datetime | None = None  # for /healthz: is the tick still running?
+
+    def ticking(self) -> bool:
+        """Healthy when a tick finished within three tick intervals."""
+        if self.last_tick is None:
+            return False
+        return self.clock() - self.last_tick < timedelta(seconds=3 * self.tick_seconds + 5)
 
     # Life cycle -------------------------------------------------------------------------------
 
@@ -239,6 +247,10 @@ class ReminderScheduler:
         result = TickResult()
         await self.claim(now, result)
         await self.deliver(now, started, result)
+        self.last_tick = now
+        metrics.REMINDERS_CLAIMED.inc(result.claimed)
+        metrics.REMINDERS_SENT.inc(result.sent)
+        metrics.REMINDERS_FAILED.inc(result.failed + result.unreachable + result.dropped)
         return result
 
     async def claim(self, now: datetime, result: TickResult | None = None) -> TickResult:
@@ -496,6 +508,8 @@ class ReminderScheduler:
             if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
                 await outbox.prune(session, now - self.keep)
                 self._pruned_at = now
+                active = await outbox.active_people(session, now - timedelta(days=7))
+                metrics.ACTIVE_PEOPLE.set(active)
         await asyncio.gather(
             *(self._deliver_platform(p, current, started, result) for p in self.senders)
         )
@@ -569,6 +583,7 @@ class ReminderScheduler:
         at = current()
         if outcome is Delivery.SENT:
             await self._finish(row.id, outbox.SENT, at)
+            metrics.REMINDER_SEND_LAG.observe(max(0.0, (at - row.fire_at).total_seconds()))
             result.sent += 1
         elif outcome is Delivery.RETRY and row.attempts < self.max_attempts:
             delay = self.retry_after * 2 ** (row.attempts - 1)

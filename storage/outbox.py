@@ -537,3 +537,11 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     for state, count in (await session.execute(statement)).all():
         found[state] = int(count)
     return found
+
+
+async def active_people(session: AsyncSession, since: datetime) -> int:
+    """People who wrote to the coach since `since` (the coach_active_people gauge)."""
+    statement = select(func.count(func.distinct(Identity.person_id))).where(
+        Identity.last_seen >= since
+    )
+    return int(await session.scalar(statement) or 0)

@@ -87,6 +87,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("privacy", "What the coach stores and why", group_ok=True),
     Command("export", "All your data as JSON"),
     Command("delete", "Delete everything the coach knows about you"),
+    Command("link", "Use the coach on another chat app as the same person", "[CODE]"),
+    Command("unlink", "Separate this chat from your other account"),
     Command("help", "What the coach can do", group_ok=True),
     Command(
         "team",

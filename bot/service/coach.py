@@ -24,7 +24,8 @@ from bot.core.texts import (
     routine_reply,
 )
 from bot.core.timezones import UnknownZone, parse_zone
-from bot.service import checkin, onboarding, progress, reminders, safety
+from bot.metrics import command_label, command_timer
+from bot.service import checkin, linking, onboarding, progress, reminders, safety
 from bot.service.turn import Turn
 from storage.repository import Repository
 
@@ -74,6 +75,8 @@ class Coach:
             "export": self._export,
             "delete": self._delete,
             "help": self._help,
+            "link": linking.link,
+            "unlink": linking.unlink,
         }
 
     async def close(self) -> None:
@@ -83,6 +86,10 @@ class Coach:
     # The port ---------------------------------------------------------------------------------
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
+        with command_timer(command_label(incoming.text, incoming.action)):
+            return await self._handle(incoming)
+
+    async def _handle(self, incoming: Incoming) -> list[Reply]:
         async with self.sessions() as session, session.begin():
             repo = Repository(session)
             now = self.clock()

@@ -107,3 +107,60 @@ async def test_run_main_sends_due_reminders_through_telegram(tmp_path: Path) -> 
     assert "routine: Floor work" in call.text
     assert [b["text"] for b in call.buttons] == ["Start", "Later", "Skip today"]
     assert call.callback_data[0] == f"v1:rm:start:1:{person_id}"
+
+
+async def test_run_main_serves_health_and_metrics(tmp_path: Path) -> None:
+    """`coach run` with COACH_HTTP_PORT: /healthz names the adapter and the ticking scheduler,
+    and /metrics counts the reminder it sent."""
+    import socket
+
+    import aiohttp
+
+    from bot.metrics import REMINDERS_SENT
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'http.sqlite3'}"
+    engine = db.create_engine(url)
+    await db.upgrade(engine)
+    sessions = db.sessionmaker(engine)
+    now = datetime.now(UTC)
+    [person_id] = await add_people(sessions, [PersonSpec(user_ref="777002")], now)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Person)
+            .where(Person.id == person_id)
+            .values(next_fire_utc=now - timedelta(seconds=5))
+        )
+    await engine.dispose()
+    sent_before = REMINDERS_SENT._value.get()
+    async with FakeTelegram() as fake:
+        settings = Settings(
+            database_url=url,
+            content_dir=SOURCE_CONTENT,
+            telegram_token=SecretStr(fake.token),
+            telegram_api_url=fake.base_url,
+            http_port=port,
+        )
+        task = asyncio.create_task(run_main(settings))
+        try:
+            await fake.wait_for("sendMessage", lambda p: p.get("chat_id") == "777002")
+            async with aiohttp.ClientSession() as http:
+                for _ in range(200):  # the tick records its result just after sending
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        status, body = response.status, await response.json()
+                    if status == 200:
+                        break
+                    await asyncio.sleep(0.05)
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    metrics_text = await response.text()
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert status == 200, body
+    assert body["database"] == "ok"
+    assert REMINDERS_SENT._value.get() == sent_before + 1
+    assert "coach_reminders_sent_total" in metrics_text
+    assert "coach_command_latency_seconds" in metrics_text

@@ -1,0 +1,156 @@
+"""/link and /unlink: one person with one history across Telegram, Discord and the console.
+
+`/link` on one platform gives a one-time code (10 minutes, single use); `/link CODE` on the
+other joins the two identities. When both already have history, everything moves to the
+person who issued the code: check-ins, decisions and memberships are re-pointed, nothing is
+dropped. A wrong or expired code changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+
+from bot.core.answers import clean_text
+from bot.core.messages import Reply
+from bot.service import reminders
+from bot.service.turn import Turn
+from storage.models import (
+    CheckIn,
+    DecisionRecord,
+    Identity,
+    LinkCode,
+    OutboxMessage,
+    Person,
+    TeamMember,
+)
+
+CODE_LIFETIME = timedelta(minutes=10)
+# No 0/O, 1/I/L: a code is read on one screen and typed on another.
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+# Settings that the person who keeps the profile takes over when they have none of their own.
+PROFILE = (
+    "baseline_pain",
+    "baseline_comfort",
+    "phase_started_on",
+    "phase_start_comfort",
+    "timezone",
+    "remind_time",
+)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+async def link(turn: Turn, args: str) -> list[Reply]:
+    code = clean_text(args).upper().replace(" ", "").replace("-", "")
+    if not code:
+        return [await _issue(turn)]
+    return [await _redeem(turn, code)]
+
+
+async def _issue(turn: Turn) -> Reply:
+    session = turn.repo.session
+    # One live code per person: a new /link replaces the old one.
+    await session.execute(
+        delete(LinkCode).where(LinkCode.person_id == turn.person.id, LinkCode.used_at.is_(None))
+    )
+    code = new_code()
+    session.add(
+        LinkCode(
+            code=code,
+            person_id=turn.person.id,
+            created_at=turn.now,
+            expires_at=turn.now + CODE_LIFETIME,
+        )
+    )
+    shown = f"{code[:4]}-{code[4:]}"
+    return turn.private(
+        f"Your link code is {shown}. On your other chat app, send /link {shown} to this coach "
+        "within 10 minutes. Both accounts will then share one progress history."
+    )
+
+
+async def _redeem(turn: Turn, code: str) -> Reply:
+    session = turn.repo.session
+    row = (await session.scalars(select(LinkCode).where(LinkCode.code == code))).first()
+    if row is None or row.used_at is not None or row.expires_at <= turn.now:
+        return turn.private(
+            "That code is wrong or has expired, so nothing changed. Send /link on your other "
+            "chat app for a new one."
+        )
+    if row.person_id == turn.person.id:
+        return turn.private("This chat is already linked to that account.")
+    row.used_at = turn.now
+    keeper = await session.get(Person, row.person_id)
+    assert keeper is not None  # the foreign key keeps it
+    await merge(turn, keeper)
+    return turn.private(
+        "Linked! This chat and your other account are now one person with one history. "
+        "/progress shows it all; /unlink separates this chat again."
+    )
+
+
+async def merge(turn: Turn, keeper: Person) -> None:
+    """Move everything of the person talking now into `keeper`, then remove the empty person."""
+    session = turn.repo.session
+    leaving = turn.person
+    if not keeper.onboarded and leaving.onboarded:
+        for name in PROFILE:
+            setattr(keeper, name, getattr(leaving, name))
+        keeper.onboarded = True
+        keeper.phase_index = leaving.phase_index
+    else:
+        for name in PROFILE:
+            if getattr(keeper, name) is None:
+                setattr(keeper, name, getattr(leaving, name))
+    keeper.safety_hold = keeper.safety_hold or leaving.safety_hold  # a red flag is never lost
+    for table in (Identity, CheckIn, DecisionRecord, OutboxMessage):
+        await session.execute(
+            update(table).where(table.person_id == leaving.id).values(person_id=keeper.id)
+        )
+    kept_teams = select(TeamMember.team_id).where(TeamMember.person_id == keeper.id)
+    await session.execute(
+        update(TeamMember)
+        .where(TeamMember.person_id == leaving.id, TeamMember.team_id.not_in(kept_teams))
+        .values(person_id=keeper.id)
+    )
+    await session.execute(delete(TeamMember).where(TeamMember.person_id == leaving.id))
+    await session.execute(delete(LinkCode).where(LinkCode.person_id == leaving.id))
+    await session.execute(delete(Person).where(Person.id == leaving.id))
+    session.expunge(leaving)
+    session.expunge(turn.identity)
+    turn.person = keeper
+    reminders.reschedule(turn)  # the kept settings may have changed
+
+
+async def unlink(turn: Turn, args: str) -> list[Reply]:
+    identities = await turn.repo.identities(turn.person.id)
+    if len(identities) < 2:
+        return [turn.private("This chat is not linked to another account.")]
+    session = turn.repo.session
+    person = turn.person
+    # The history stays with the other account; this chat starts with the same settings.
+    fresh = Person(created_at=turn.now, onboarded=person.onboarded, program_id=person.program_id)
+    for name in PROFILE:
+        setattr(fresh, name, getattr(person, name))
+    fresh.phase_index = person.phase_index
+    fresh.safety_hold = person.safety_hold
+    fresh.remind_enabled, fresh.remind_days = person.remind_enabled, person.remind_days
+    fresh.phase_started_on = turn.today
+    session.add(fresh)
+    await session.flush()
+    turn.identity.person_id = fresh.id
+    turn.person = fresh
+    turn.identity.person = fresh
+    reminders.reschedule(turn)
+    return [
+        turn.private(
+            "Unlinked. Your history stays with your other account; this chat keeps your phase "
+            "and settings and starts a new history."
+        )
+    ]
