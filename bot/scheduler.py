@@ -14,6 +14,9 @@ Each tick:
    outcome as it comes: SENT, RETRY (back-off, then failed), UNREACHABLE (the identity is marked
    and gets no more tries), FAILED. Rows past the grace period are dropped, not sent at night.
 
+Team channels ride on the same tick: their daily posts and weekly digests are claimed after the
+people (`bot.team_posts`) and sent to the channel from the same outbox.
+
 A restart resumes the outbox: rows a killed process had leased are taken again when the lease
 ends. Time comes in as `now` (and a monotonic clock and sleep for pacing), so tests never wait.
 """
@@ -42,6 +45,7 @@ from bot.pacing import DEFAULT_LIMITS, Monotonic, Pacer, Sleep, is_group
 from bot.ports import Delivery, Sender
 from bot.service import checkin, reminders
 from bot.service.turn import Turn
+from bot.team_posts import claim_teams
 from storage import outbox
 from storage.models import CheckIn, Identity, Person
 from storage.repository import Repository
@@ -264,7 +268,24 @@ class ReminderScheduler:
                     seen = await self._claim_conditional(session, now, result)
             if seen < self.batch:
                 break
+        await self._claim_teams(now, result)
         return result
+
+    async def _claim_teams(self, now: datetime, result: TickResult) -> None:
+        """Team channels' daily posts and weekly digests (`bot.team_posts`)."""
+        found = await claim_teams(
+            self.sessions,
+            self.library,
+            self.audience,
+            now,
+            grace=self.grace,
+            batch=self.batch,
+            stopping=lambda: self._stopping,
+        )
+        result.claimed += found.claimed
+        result.enqueued += found.enqueued
+        result.dropped += found.dropped
+        result.lost += found.lost
 
     async def _claim_locked(self, session: AsyncSession, now: datetime, result: TickResult) -> int:
         async with session.begin():
@@ -379,16 +400,8 @@ class ReminderScheduler:
 
     def _plan(self, row: Any, floor: datetime) -> _Plan:
         """The fire being claimed, the state once it has fired, and the next fire."""
-        state = reminders.state_of(
-            timezone=row.timezone,
-            remind_enabled=row.remind_enabled,
-            remind_time=row.remind_time,
-            remind_days=row.remind_days,
-            evening_time=row.evening_time,
-            snoozed_until=row.snoozed_until,
-            reminded_on=row.reminded_on,
-            skip_date=None,  # a skipped day is moved past like any other (see _decide)
-        )
+        # A skipped day is moved past like any other (see _decide).
+        state = reminders.person_state(row, with_skip=False)
         try:
             kind = Kind(row.next_fire_kind or Kind.REMINDER.value)
         except ValueError:
@@ -644,16 +657,7 @@ async def preview(
         ).all()
         due: list[tuple[Any, ReminderState, Fire]] = []
         for row in rows:
-            state = reminders.state_of(
-                timezone=row.timezone,
-                remind_enabled=row.remind_enabled,
-                remind_time=row.remind_time,
-                remind_days=row.remind_days,
-                evening_time=row.evening_time,
-                snoozed_until=row.snoozed_until,
-                reminded_on=row.reminded_on,
-                skip_date=row.skip_date,
-            )
+            state = reminders.person_state(row)
             fire = plan_next(state, at - window)
             while fire is not None and fire.at <= at - window:
                 # A snooze due before the window has fired by then (ticks ran all along).

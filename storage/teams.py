@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, and_, func, or_, select, true, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +36,7 @@ DUE_COLUMNS = (
 
 async def select_due(
     session: AsyncSession, now: datetime, audience: Audience, limit: int
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """Enabled teams this process can post for whose daily post or weekly digest is due. On
     PostgreSQL the rows stay locked (SKIP LOCKED) until the caller's transaction ends."""
     statement = (

@@ -29,6 +29,9 @@ class Chat:
     chat: str = ""
     private: bool = True
     platform: Platform = Platform.CONSOLE
+    group: str = ""  # the server or group of a group chat
+    can_manage: bool = False
+    name: str = ""  # display name (the user ref when empty)
     last: list[Reply] = field(default_factory=list)
 
     async def say(self, text: str) -> list[Reply]:
@@ -57,9 +60,11 @@ class Chat:
             user_ref=self.user,
             chat_ref=self.chat or self.user,
             is_private=self.private,
-            display_name=self.user,
+            display_name=self.name or self.user,
             text=text,
             action=action,
+            group_ref=self.group,
+            can_manage=self.can_manage,
         )
         self.last = await self.coach.handle(incoming)
         return self.last

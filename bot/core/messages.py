@@ -93,7 +93,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "team",
         "Team channel: daily routine post and weekly digest",
-        "setup|off|show",
+        "setup|off|show|name on|off",
         group_ok=True,
     ),
 )

@@ -21,7 +21,7 @@ from bot.core.progression import (
     red_flag_pain_jump,
 )
 from bot.core.texts import EMERGENCY_SIGNS, EMERGENCY_STOP, choice_buttons, score_buttons
-from bot.service import safety
+from bot.service import safety, team
 from bot.service.turn import Turn
 from storage.models import CheckIn, DecisionRecord
 
@@ -32,7 +32,7 @@ YES_NO = [("No", "no"), ("Yes", "yes")]
 
 
 def _question(turn: Turn, checkin: CheckIn, step: str, *, edit: bool = False) -> Reply:
-    turn.ask(FLOW, step, checkin.id)
+    turn.ask(FLOW, step, checkin.id, **_origin(turn, checkin))
     ref = checkin.id
     if step == "pain":
         return turn.private(
@@ -69,6 +69,15 @@ def _question(turn: Turn, checkin: CheckIn, step: str, *, edit: bool = False) ->
         buttons=score_buttons(FLOW, step, ref, (Button("Didn't lift", _no_lift(ref)),)),
         edit=edit,
     )
+
+
+def _origin(turn: Turn, checkin: CheckIn) -> dict[str, int]:
+    """The team post this check-in began from (see `team.began_from`), kept question to question."""
+    pending = turn.person.pending or {}
+    found = pending.get("team")
+    if pending.get("flow") == FLOW and pending.get("ref") == checkin.id and isinstance(found, int):
+        return {"team": found}
+    return {}
 
 
 def _no_lift(ref: int) -> str:
@@ -187,6 +196,7 @@ def _session(checkin: CheckIn) -> Session:
 async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
     # A pressed question is edited into a short summary instead of leaving old buttons behind.
     checkin.completed_at = turn.now
+    from_team = _origin(turn, checkin).get("team")
     turn.clear_pending()
     person = turn.person
     await turn.repo.flush()
@@ -204,6 +214,7 @@ async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
         has_next_phase=person.phase_index + 1 < len(turn.program.phases),
     )
     apply(turn, verdict, checkin)
+    await team.checkin_done(turn, from_team)
     summary = (
         f"Logged: pain {checkin.pain_during}/10, back flat: {checkin.neutral}, "
         f"deadlift comfort: {checkin.comfort if checkin.lifted else 'did not lift'}."

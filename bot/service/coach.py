@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from bot.core.texts import (
 )
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.metrics import command_label, command_timer
-from bot.service import checkin, linking, onboarding, progress, reminders, safety
+from bot.service import checkin, linking, onboarding, progress, reminders, safety, team
 from bot.service.turn import Turn
 from storage.repository import Repository
 
@@ -77,6 +78,7 @@ class Coach:
             "help": self._help,
             "link": linking.link,
             "unlink": linking.unlink,
+            "team": team.command,
         }
 
     async def close(self) -> None:
@@ -157,7 +159,11 @@ class Coach:
             log.info("refused a malformed button payload")
             return [Reply("That button isn't valid any more.", alert=True, private=True)]
         if action.flow == "rt" and action.ref == 0:  # "Done" under a routine: anyone's own check-in
-            return await self._checkin(turn, "")
+            replies = await self._checkin(turn, "")
+            team.began_from(turn, action.value)  # "t<id>": the routine came from a team post
+            return replies
+        if action.flow == team.FLOW:  # a team post's "Start my routine": whoever presses it
+            return await team.pressed(turn, action, self._private_routine)
         if action.flow == reminders.FLOW:  # a reminder's Start / Later / Skip today
             if action.ref != turn.person.id:
                 return [_not_yours()]
@@ -232,6 +238,11 @@ class Coach:
         if safety.is_paused(turn):
             return [turn.private("Your program is paused (/resume to end it)."), reply]
         return [reply]
+
+    async def _private_routine(self, turn: Turn) -> list[Reply]:
+        """/routine as if sent in the person's private chat (onboarding first if needed)."""
+        alone = replace(turn, incoming=replace(turn.incoming, is_private=True))
+        return [replace(reply, private=True) for reply in await self._command(alone, "routine", "")]
 
     async def _checkin(self, turn: Turn, args: str) -> list[Reply]:
         if turn.person.safety_hold:

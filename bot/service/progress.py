@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.charts import headline, marks_from_decisions, points_from_checkins, render_progress_async
 from bot.core.messages import Reply
-from bot.service import reminders
+from bot.service import reminders, team
 from bot.service.turn import Turn
 from storage.models import CheckIn
 
@@ -148,5 +148,6 @@ async def export(turn: Turn) -> str:
             }
             for d in await turn.repo.decisions(person.id)
         ],
+        "teams": await team.export(turn),
     }
     return json.dumps(data, indent=1, ensure_ascii=False)

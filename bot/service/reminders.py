@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.actions import Action
 from bot.core.content import Library
@@ -19,7 +19,6 @@ from bot.core.reminder_plan import Kind, ReminderState, hhmm, plan_next, weekday
 from bot.core.schedule import fire_instant, local_day, parse_hhmm
 from bot.service import safety
 from bot.service.turn import Turn
-from storage.models import Person
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 EVERY_DAY = 0b1111111
@@ -64,38 +63,36 @@ def read_days(text: str) -> int:
     return mask
 
 
-def state_of(
-    *,
-    timezone: str | None,
-    remind_enabled: bool,
-    remind_time: str | None,
-    remind_days: int,
-    evening_time: str | None,
-    snoozed_until: datetime | None,
-    reminded_on: date | None,
-    skip_date: date | None,
-) -> ReminderState:
+class ReminderFields(Protocol):
+    """A person's reminder settings: a `Person`, or a row of the scheduler's due query."""
+
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def remind_enabled(self) -> bool: ...
+    @property
+    def remind_time(self) -> str | None: ...
+    @property
+    def remind_days(self) -> int: ...
+    @property
+    def evening_time(self) -> str | None: ...
+    @property
+    def snoozed_until(self) -> datetime | None: ...
+    @property
+    def reminded_on(self) -> date | None: ...
+    @property
+    def skip_date(self) -> date | None: ...
+
+
+def person_state(person: ReminderFields, *, with_skip: bool = True) -> ReminderState:
     return ReminderState(
-        zone=timezone or "UTC",
-        remind_time=hhmm(remind_time) if remind_enabled else None,
-        weekdays=weekdays_of(remind_days),
-        evening_time=hhmm(evening_time),
-        snoozed_until=snoozed_until,
-        reminded_on=reminded_on,
-        skip_date=skip_date,
-    )
-
-
-def person_state(person: Person) -> ReminderState:
-    return state_of(
-        timezone=person.timezone,
-        remind_enabled=person.remind_enabled,
-        remind_time=person.remind_time,
-        remind_days=person.remind_days,
-        evening_time=person.evening_time,
+        zone=person.timezone or "UTC",
+        remind_time=hhmm(person.remind_time) if person.remind_enabled else None,
+        weekdays=weekdays_of(person.remind_days),
+        evening_time=hhmm(person.evening_time),
         snoozed_until=person.snoozed_until,
         reminded_on=person.reminded_on,
-        skip_date=person.skip_date,
+        skip_date=person.skip_date if with_skip else None,
     )
 
 

@@ -1030,3 +1030,93 @@ async def test_logs_hold_no_tokens_or_text(
     for record in caplog.records:
         text = record.getMessage()
         assert not any(secret in text for secret in secrets), (record.name, text[:200])
+
+
+async def test_real_coach_team_setup_daily_post_and_digest(
+    fake: FakeDiscord, settings: Settings, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.bootstrap import build_coach
+    from bot.service import team as team_service
+    from tests.chat import FakeClock
+    from tests.integration.scheduler_support import scheduler
+
+    tuesday = datetime(2027, 1, 5, 6, 30, 10, tzinfo=UTC)  # 07:30:10 in Berlin
+    digest = datetime(2027, 1, 11, 6, 30, 10, tzinfo=UTC)  # the Monday after
+    in_channel = lambda call: (  # noqa: E731
+        call.route == "channel_message" and call.params["channel_id"] == str(TEAM_CHANNEL)
+    )
+    clock = FakeClock()  # Monday 2027-01-04 09:00 in Berlin
+    coach = await build_coach(settings, clock=clock)
+    fake.add_channel(TEAM_CHANNEL, GUILD)
+    try:
+        async with running(settings, coach, tmp_path) as client:
+            setup = {"channel": ChannelRef(TEAM_CHANNEL), "time": "07:30", "zone": "Europe/Berlin"}
+            # Without Manage Server: refused by the adapter, the coach never asked.
+            interaction = await fake.slash("team", sub="setup", user=BEN, guild_id=GUILD, **setup)
+            assert (await callback(fake, interaction)).json["data"]["content"] == TEAM_REFUSAL
+            # The coach refuses on its own too, should an adapter let one through.
+            forged = Incoming(
+                Platform.DISCORD,
+                str(BEN.id),
+                "9001",
+                is_private=False,
+                text=f"/team setup {TEAM_CHANNEL} 07:30 Europe/Berlin",
+                group_ref=str(GUILD),
+            )
+            assert [r.text for r in await coach.handle(forged)] == [team_service.REFUSE_MANAGE]
+            # With Manage Server: through the real coach.
+            interaction = await fake.slash("team", sub="setup", user=ADMIN, guild_id=GUILD, **setup)
+            reply = await answer(fake, interaction)
+            assert reply.flags & EPHEMERAL and "Team posts are on" in reply.json["content"]
+            assert f"<#{TEAM_CHANNEL}>" in reply.json["content"]
+            interaction = await fake.slash("team", sub="show", user=ADMIN, guild_id=GUILD)
+            assert "0 members" in (await answer(fake, interaction)).json["content"]
+
+            await _onboard(fake, ANN)
+            reminders = scheduler(coach.sessions, {Platform.DISCORD: DiscordSender(client)})
+            clock.now = tuesday
+            assert (await reminders.tick(tuesday)).sent >= 1
+            post = message_of(await fake.wait_for(in_channel))
+            assert "Team routine" in post["content"] and "Floor work" in post["content"]
+            assert not fake.message_ephemeral[int(post["id"])]
+
+            # Ann starts her routine from the post: private (ephemeral) answers only.
+            custom_id = buttons(post)["Start my routine"]
+            press = await fake.press(int(post["id"]), custom_id, user=ANN)
+            routine, notice = await answers(fake, press, 2)
+            assert routine.flags & EPHEMERAL and notice.flags & EPHEMERAL
+            assert "Phase 1 of 3" in routine.json["content"]
+            [named] = await _press_label(
+                fake, int(message_of(notice)["id"]), "Show my name to the team", ANN
+            )
+            assert "Never your scores" in named.json["content"]
+            # The check-in from that routine stays private, and the channel hears she did it.
+            done = buttons(message_of(routine))["Done - check in"]
+            press = await fake.press(int(message_of(routine)["id"]), done, user=ANN)
+            _, question = await answers(fake, press, 2)
+            for label in ("2", "No", "Yes", "7"):
+                await _press_label(fake, int(message_of(question)["id"]), label, ANN)
+            last = fake.find(lambda call: call.route in ("followup", "followup_edit"))[-1]
+            assert "Logged: pain 2/10" in last.json["content"]
+            mark = fake.mark()
+            await reminders.tick(tuesday + timedelta(minutes=10))
+            line = await fake.wait_for(in_channel, since=mark)
+            assert line.json["content"] == "ann did today's routine."
+            assert fake.messages[int(post["id"])] == post  # the post itself never changes
+
+            # A week after setup: the digest, in the channel, with counts and the opted-in name.
+            mark = fake.mark()
+            clock.now = digest
+            await reminders.tick(digest)
+            found = await fake.wait_for(
+                lambda call: in_channel(call) and "digest" in call.content, since=mark
+            )
+            assert "1 of 1 member trained this week" in found.content
+            assert "Team adherence:" in found.content and "Trained this week: ann." in found.content
+    finally:
+        await coach.close()
+    channel_posts = [p.content for p in fake.public_guild_posts()]
+    assert len(channel_posts) == 3 and all("/10" not in text for text in channel_posts)
+    assert_no_public_health_data(fake)

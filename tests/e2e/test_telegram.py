@@ -1051,3 +1051,69 @@ async def test_people_are_served_side_by_side_and_each_in_order(
     # ... and Ana's second message waited for her first.
     assert [c.text for c in telegram_fake.sent_to(ANA)][0] == "echo /slow"
     assert telegram_fake.sent_to(ANA)[1].text.startswith("Today")
+
+
+async def test_real_coach_team_posts_in_a_group(
+    telegram_fake: FakeTelegram, telegram_settings: Settings
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.bootstrap import build_coach
+    from bot.service import team as team_service
+    from tests.chat import FakeClock
+    from tests.integration.scheduler_support import scheduler
+
+    tuesday = datetime(2027, 1, 5, 6, 30, 10, tzinfo=UTC)  # 07:30:10 in Berlin
+    digest = datetime(2027, 1, 11, 6, 30, 10, tzinfo=UTC)  # a week after the setup
+    to_group = is_to(GROUP)
+    clock = FakeClock()  # Monday 2027-01-04 09:00 in Berlin
+    coach = await build_coach(telegram_settings, clock=clock)
+    telegram_fake.admins[GROUP] = {ANA}
+    fake = telegram_fake
+    try:
+        async with running(fake, telegram_settings, coach) as app:
+            refused = await say(fake, BEN, "/team setup 07:30 Europe/Berlin", to_group, GROUP)
+            assert refused.text == team_service.REFUSE_MANAGE
+            command = f"/team@{BOT_USERNAME} setup 07:30 Europe/Berlin"
+            done = await say(fake, ANA, command, to_group, GROUP)
+            assert "Team posts are on" in done.text and "in this group" in done.text
+            await onboard(fake, ANA)
+
+            sender = TelegramSender.from_application(app, RetryPolicy(attempts=2, backoff=0.01))
+            reminders = scheduler(coach.sessions, {Platform.TELEGRAM: sender})
+            mark = fake.mark()
+            clock.now = tuesday
+            await reminders.tick(tuesday)
+            post = await fake.wait_for(
+                "sendMessage", lambda p: to_group(p) and "Team routine" in p["text"], since=mark
+            )
+            assert "Floor work" in post.text
+
+            # Ben (new here) presses in the group: his onboarding starts in his private chat.
+            mark = fake.mark()
+            start = button(post, "Start my routine")
+            fake.inject_update(fake.callback(BEN, start, on=post, first_name="Ben"))
+            welcome = await fake.wait_for(
+                "sendMessage", lambda p: "safety check" in p["text"], since=mark
+            )
+            assert welcome.chat_id == BEN
+            # Ana (onboarded) presses: her routine, in her private chat.
+            routine = await press(
+                fake, ANA, post, "Start my routine", lambda p: "Phase 1" in p["text"]
+            )
+            assert routine.chat_id == ANA
+
+            mark = fake.mark()
+            clock.now = digest
+            await reminders.tick(digest)
+            found = await fake.wait_for(
+                "sendMessage", lambda p: to_group(p) and "Team digest" in p["text"], since=mark
+            )
+            assert "0 of 2 members trained this week" in found.text
+    finally:
+        await coach.close()
+    group = [c.text.lower() for c in fake.sent_to(GROUP)]
+    assert len(group) >= 4  # refusal, setup, post, digest (and any "sent you a private message")
+    for text in group:
+        assert not any(word in text for word in ("pain", "/10", "tingling", "numbness", "safety"))
+        assert "phase 1 of" not in text and "logged" not in text

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select
@@ -191,15 +192,17 @@ async def add_people(
         identities: list[dict[str, Any]] = []
         for offset, spec in enumerate(specs):
             person_id = start + offset
-            state = reminders.state_of(
-                timezone=spec.zone,
-                remind_enabled=spec.enabled,
-                remind_time=spec.at,
-                remind_days=spec.days,
-                evening_time=spec.evening,
-                snoozed_until=None,
-                reminded_on=None,
-                skip_date=None,
+            state = reminders.person_state(
+                SimpleNamespace(
+                    timezone=spec.zone,
+                    remind_enabled=spec.enabled,
+                    remind_time=spec.at,
+                    remind_days=spec.days,
+                    evening_time=spec.evening,
+                    snoozed_until=None,
+                    reminded_on=None,
+                    skip_date=None,
+                )
             )
             fire = plan_next(state, now)
             people.append(
