@@ -124,6 +124,7 @@ async def chat_main(settings: Settings, user: str) -> int:
         settings,
         coach.clock,
         only_refs={Platform.CONSOLE: frozenset({user})},
+        charts_dir=coach.charts_dir,
     )
     reminders.start()
     try:
@@ -213,7 +214,14 @@ async def run_main(settings: Settings) -> int:
                 "adapters.discord", lambda: client.is_ready() and not client.is_closed()
             )
             tasks.append(asyncio.create_task(serve_discord(settings, coach, stop, client=client)))
-        reminders = ReminderScheduler(coach.sessions, coach.library, senders, settings, coach.clock)
+        reminders = ReminderScheduler(
+            coach.sessions,
+            coach.library,
+            senders,
+            settings,
+            coach.clock,
+            charts_dir=coach.charts_dir,
+        )
         started = reminders
         health.add_check("scheduler.tick", started.ticking)
         if settings.http_port is not None and coach.engine is not None:

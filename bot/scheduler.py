@@ -14,6 +14,10 @@ Each tick:
    outcome as it comes: SENT, RETRY (back-off, then failed), UNREACHABLE (the identity is marked
    and gets no more tries), FAILED. Rows past the grace period are dropped, not sent at night.
 
+A weekly summary (`bot.service.weekly`, opt-in) rides on the reminder: a claim on the person's
+summary weekday also enqueues one "weekly" row holding only a marker; its chart is drawn when
+that row is sent, in a worker thread.
+
 Team channels ride on the same tick: their daily posts and weekly digests are claimed after the
 people (`bot.team_posts`) and sent to the channel from the same outbox.
 
@@ -30,6 +34,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -43,7 +48,7 @@ from bot.core.reminder_plan import Fire, Kind, ReminderState, after_firing, expl
 from bot.core.schedule import local_day
 from bot.pacing import DEFAULT_LIMITS, Monotonic, Pacer, Sleep, is_group
 from bot.ports import Delivery, Sender
-from bot.service import checkin, reminders
+from bot.service import checkin, reminders, weekly
 from bot.service.turn import Turn
 from bot.team_posts import claim_teams
 from storage import outbox
@@ -146,12 +151,14 @@ class ReminderScheduler:
         retry_after: timedelta = timedelta(seconds=30),
         delivery_budget: float | None = -1.0,
         keep: timedelta = timedelta(days=14),
+        charts_dir: Path | None = None,
     ) -> None:
         """`only_refs` limits a platform to some chats (the console serves one person).
         `concurrency` is how many sends are in flight per platform: a process killed mid-send
         may repeat at most that many. `delivery_budget` (seconds) ends a tick's sending so the
         next tick can claim; -1 means 90 % of the tick interval, None sends until done.
-        Finished outbox rows are deleted after `keep`."""
+        Finished outbox rows are deleted after `keep`. Weekly summary charts go to
+        `charts_dir` (default: the coach's chart folder)."""
         self.sessions = sessions
         self.library = library
         self.senders = dict(senders)
@@ -181,6 +188,7 @@ class ReminderScheduler:
             0.9 * self.tick_seconds if delivery_budget == -1.0 else delivery_budget
         )
         self.keep = keep
+        self.charts_dir = charts_dir
         self._pruned_at: datetime | None = None
         self._scheduler: Any = None
         self._running: asyncio.Task[Any] | None = None
@@ -426,6 +434,8 @@ class ReminderScheduler:
                     rows.append(self._outbox_row(claim, now, [], state=outbox.DROPPED))
             elif claim.outcome != SEND or claim.target is None:
                 result.skipped += 1
+                if claim.outcome == DONE:  # checked in early: the week's summary still comes
+                    self._add_weekly(rows, claim, now, result)
             else:
                 morning = mornings.get(claim.row.id)
                 payload = reminders.reminder_payload(
@@ -439,7 +449,33 @@ class ReminderScheduler:
                 )
                 rows.append(self._outbox_row(claim, now, [payload]))
                 result.enqueued += 1
+                self._add_weekly(rows, claim, now, result)
         await outbox.enqueue(session, rows)
+
+    @staticmethod
+    def _add_weekly(
+        rows: list[dict[str, Any]], claim: _Claim, now: datetime, result: TickResult
+    ) -> None:
+        """The weekly summary on the person's summary weekday: a marker only, rendered at send
+        time. Keyed (person, "weekly", local date), so whichever of the day's fires comes first
+        writes it and the others (and any other process) change nothing."""
+        if claim.target is None or not weekly.due(claim.row.summary_day, claim.fire.local_date):
+            return
+        platform, ref = claim.target
+        rows.append(
+            outbox.outbox_row(
+                target=outbox.person_target(claim.row.id),
+                kind=outbox.WEEKLY,
+                local_date=claim.fire.local_date,
+                platform=platform,
+                ref=ref,
+                fire_at=claim.fire.at,
+                now=now,
+                payload=weekly.payload(claim.row.id),
+                person_id=claim.row.id,
+            )
+        )
+        result.enqueued += 1
 
     def _outbox_row(
         self,
@@ -580,19 +616,39 @@ class ReminderScheduler:
             await self._finish(row.id, outbox.DROPPED, current(), error="late")
             result.dropped += 1
             return
-        await self.pacers[platform].acquire(
-            row.ref, group=is_group(platform, row.ref), messages=max(1, len(row.payload))
-        )
-        sender = self.senders[platform]
-        replies = [reminders.reply_from_json(item) for item in row.payload]
         error: str | None = None
-        try:
-            if row.to_channel:
-                outcome = await sender.send_to_channel(row.ref, replies)
-            else:
-                outcome = await sender.send_to_person(row.ref, replies)
-        except Exception as exc:  # a sender that raises is treated as a transient failure
-            outcome, error = Delivery.RETRY, type(exc).__name__[:64]
+        outcome: Delivery | None = None
+        summary_of = weekly.marked_person(row.payload)
+        if summary_of is None:
+            replies = [reminders.reply_from_json(item) for item in row.payload]
+        else:
+            try:
+                replies = await weekly.weekly_replies(
+                    self.sessions,
+                    self.library,
+                    summary_of,
+                    row.fire_at,
+                    self.charts_dir or weekly.default_charts_dir(),
+                )
+            except Exception as exc:  # e.g. the chart could not be drawn: try again later
+                log.warning("reminders: outbox row %s not rendered (%s)", row.id, type(exc))
+                replies, outcome, error = [], Delivery.RETRY, type(exc).__name__[:64]
+            if outcome is None and not replies:  # paused, held, turned off or gone since
+                await self._finish(row.id, outbox.DROPPED, current(), error="not wanted")
+                result.skipped += 1
+                return
+        if outcome is None:
+            await self.pacers[platform].acquire(
+                row.ref, group=is_group(platform, row.ref), messages=max(1, len(replies))
+            )
+            sender = self.senders[platform]
+            try:
+                if row.to_channel:
+                    outcome = await sender.send_to_channel(row.ref, replies)
+                else:
+                    outcome = await sender.send_to_person(row.ref, replies)
+            except Exception as exc:  # a sender that raises is treated as a transient failure
+                outcome, error = Delivery.RETRY, type(exc).__name__[:64]
         at = current()
         if outcome is Delivery.SENT:
             await self._finish(row.id, outbox.SENT, at)

@@ -94,6 +94,9 @@ class Person(Base):
     snoozed_until: Mapped[datetime | None]
     reminded_on: Mapped[date | None] = mapped_column(Date)
     evening_time: Mapped[str | None] = mapped_column(String(5))
+    # The weekly summary's local weekday (0 = Monday ... 6 = Sunday; None = off). It goes out
+    # with that day's reminder (`bot.service.weekly`).
+    summary_day: Mapped[int | None] = mapped_column(Integer)
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan", passive_deletes=True

@@ -65,6 +65,8 @@ STATES = (PENDING, SENT, FAILED, DROPPED, UNREACHABLE)
 # Kinds with a channel as target: hooks for the team post and the weekly digest.
 TEAM_POST = "team_post"
 DIGEST = "digest"
+# A person's weekly summary (`bot.service.weekly`): its payload is a marker, rendered at send.
+WEEKLY = "weekly"
 
 people = cast(Table, Person.__table__)
 outbox = cast(Table, OutboxMessage.__table__)
@@ -123,6 +125,7 @@ DUE_COLUMNS = (
     Person.phase_index,
     Person.lighter_dose,
     Person.pending,
+    Person.summary_day,
 )
 
 
@@ -545,3 +548,22 @@ async def active_people(session: AsyncSession, since: datetime) -> int:
         Identity.last_seen >= since
     )
     return int(await session.scalar(statement) or 0)
+
+
+async def cancel_pending(
+    session: AsyncSession, person_id: int, now: datetime, *, keep_kinds: Sequence[str] = ()
+) -> int:
+    """Drop a person's unsent messages (a red flag, a pause, or today's check-in made them
+    pointless), so nothing already queued still reaches them. Channel posts are left alone."""
+    statement = (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.person_id == person_id,
+            OutboxMessage.state == PENDING,
+            OutboxMessage.to_channel.is_(False),
+            OutboxMessage.kind.not_in(list(keep_kinds)),
+        )
+        .values(state=DROPPED, last_error="cancelled", sent_at=None, next_attempt_at=now)
+    )
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -43,6 +43,7 @@ from platformdirs import user_data_dir
 from bot.config import Settings
 from bot.core.messages import COMMANDS, Button, Incoming, Platform, Reply
 from bot.ports import CoachPort, Delivery
+from bot.service.coach import MAX_PAUSE_DAYS
 
 _log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ TEAM_REFUSAL = (
     "Ask a server admin, or use /routine for your own plan."
 )
 TEAM_DM_REFUSAL = "The team channel belongs to a server: use /team inside the server."
+# "/team name on|off" as a command of its own: `/team` needs Manage Server, a name is anyone's.
+TEAM_NAME_COMMAND = "teamname"
 COACH_ERROR = "Sorry, something went wrong on my side. Please try again in a minute."
 OPTION_ERROR = "I could not read that command's options. Please try again."
 DM_CLOSED_NOTICE = (
@@ -344,9 +347,32 @@ async def _snooze(
 @app_commands.describe(days="How many days to pause (empty: until /resume)")
 async def _pause(
     interaction: discord.Interaction[discord.Client],
-    days: app_commands.Range[int, 1, 365] | None = None,
+    days: app_commands.Range[int, 1, MAX_PAUSE_DAYS] | None = None,
 ) -> None:
     await _run(interaction, _command_text(interaction, days))
+
+
+@app_commands.describe(
+    choice="on or off (empty: show the setting)", day="The day it comes (default Sunday)"
+)
+@app_commands.choices(
+    choice=[
+        app_commands.Choice(name="on", value="on"),
+        app_commands.Choice(name="off", value="off"),
+    ],
+    day=[
+        app_commands.Choice(name=name, value=name[:3].lower())
+        for name in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    ],
+)
+async def _summary(
+    interaction: discord.Interaction[discord.Client],
+    choice: str | None = None,
+    day: str | None = None,
+) -> None:
+    if day is not None and choice is None:
+        choice = "on"
+    await _run(interaction, _command_text(interaction, choice, day if choice == "on" else None))
 
 
 @app_commands.describe(name="The exercise")
@@ -419,12 +445,26 @@ async def _team_plain(interaction: discord.Interaction[discord.Client]) -> None:
         await _run(interaction, _command_text(interaction))
 
 
+@app_commands.describe(choice="on: team posts may name you; off: they never do")
+@app_commands.choices(
+    choice=[
+        app_commands.Choice(name="on", value="on"),
+        app_commands.Choice(name="off", value="off"),
+    ]
+)
+async def _team_name(interaction: discord.Interaction[discord.Client], choice: str) -> None:
+    # Everyone's own choice, so not under `/team` (managers only). In a server it is for that
+    # server's team; in the bot's DM for every team the person is in.
+    await _run(interaction, f"/team name {choice}")
+
+
 _CALLBACKS: dict[str, Callable[..., Any]] = {
     "checkin": _checkin,
     "remind": _remind,
     "snooze": _snooze,
     "pause": _pause,
     "exercise": _exercise,
+    "summary": _summary,
 }
 
 
@@ -447,7 +487,8 @@ class CoachTree(app_commands.CommandTree[discord.Client]):
 
 
 def build_tree(client: discord.Client) -> CoachTree:
-    """The slash commands: the same names as `COMMANDS`, `/team` as a group."""
+    """The slash commands: the same names as `COMMANDS`, `/team` as a group for managers, and
+    `/teamname` for everyone (the core's "/team name on|off")."""
     tree = CoachTree(client)
     for command in COMMANDS:
         if command.name == "team":
@@ -478,6 +519,13 @@ def build_tree(client: discord.Client) -> CoachTree:
         )
     )
     tree.add_command(team)
+    tree.add_command(
+        app_commands.Command(
+            name=TEAM_NAME_COMMAND,
+            description="Whether team posts may show your name (on/off)",
+            callback=_team_name,
+        )
+    )
     return tree
 
 

@@ -4,6 +4,8 @@ Thin on purpose: every decision about coaching lives behind `CoachPort`. What th
 is Telegram itself:
 
 - messages and button presses become `Incoming`; "/cmd@OtherBot" in a group is not for us;
+- an anonymous group admin (one user id shared by all of them) may send `/team setup|off|show`
+  and nothing else: it is never a person to the coach;
 - replies become messages with inline keyboards (no parse mode, or escaped HTML when a reply
   has a title), photos, callback answers, and edits of the question a button belonged to;
 - private replies never appear in a group: they go to the person's private chat, and if the
@@ -85,12 +87,18 @@ CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 CALLBACK_ANSWER_LIMIT = 200
 DEEP_LINK_PAYLOAD = "checkin"
-# Telegram's "GroupAnonymousBot": the sender of messages an anonymous group admin writes.
+# Telegram's "GroupAnonymousBot": the sender of messages an anonymous group admin writes. It is
+# one user id shared by every anonymous admin of every group, so it is never a person to the
+# coach: it may manage a group's team posts and nothing else.
 ANONYMOUS_ADMIN_ID = 1087968824
+ANONYMOUS_ADMIN_TEAM = frozenset({"", "setup", "off", "show"})  # the /team words it may send
 
 HINT_NOT_TEXT = "I understand text and buttons. Send /help to see what I can do."
 HINT_EDITED = (
     "I only read new messages, not edits. Please send the corrected text as a new message."
+)
+HINT_ANONYMOUS_ADMIN = (
+    "Anonymous admins can only manage /team (setup, off, show); send other commands as yourself."
 )
 TEXT_SORRY = "Something went wrong on my side. Please try again in a moment."
 TEXT_SENT_PRIVATELY = "I've sent you a private message."
@@ -267,6 +275,15 @@ def _command_name(text: str | None) -> str | None:
     if not text or not text.startswith("/"):
         return None
     return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else None
+
+
+def _is_team_management(text: str) -> bool:
+    """`/team`, `/team setup ...`, `/team off`, `/team show`: what an anonymous admin may send
+    (not `/team name`, which is a person's own choice)."""
+    if _command_name(text) != "team":
+        return False
+    words = text.split(maxsplit=2)
+    return (words[1].lower() if len(words) > 1 else "") in ANONYMOUS_ADMIN_TEAM
 
 
 @dataclass
@@ -498,6 +515,11 @@ class _UpdateHandler:
         is_command = stripped.startswith("/")
         if not is_private and not is_command and not replying_to_me:
             return  # group chatter is not addressed to the coach
+        if anonymous_admin and not _is_team_management(stripped):
+            # Not a person: a check-in, a reminder or `/team name` would land on one record
+            # shared by every anonymous admin everywhere.
+            await turn.say(HINT_ANONYMOUS_ADMIN)
+            return
         if edited:
             if is_private or is_command:
                 await turn.say(HINT_EDITED)
@@ -539,9 +561,8 @@ class _UpdateHandler:
             update.update_id,
             query,
         )
-        can_manage = False
-        if not is_private and "team" in query.data.split(":"):
-            can_manage = await self._is_admin(bot, chat.id, user.id, turn)
+        # No button needs `can_manage` (team buttons, flow "tm", are for any member; only the
+        # typed `/team setup|off` do), so a press never costs a getChatMember call.
         incoming = Incoming(
             platform=Platform.TELEGRAM,
             user_ref=str(user.id),
@@ -550,7 +571,6 @@ class _UpdateHandler:
             display_name=user.first_name,
             action=query.data,
             group_ref="" if is_private else str(chat.id),
-            can_manage=can_manage,
         )
         try:
             await self._run(incoming, turn)

@@ -79,6 +79,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("routine", "Today's routine for your phase", group_ok=True),
     Command("checkin", "Log how today's routine went", "[pain yes|mostly|no comfort|none]"),
     Command("progress", "Your phase, sessions, adherence and trend"),
+    Command("summary", "Weekly summary with your chart, on a day you choose", "on [day] | off"),
     Command("remind", "Set your daily reminder", "HH:MM [time zone] | off"),
     Command("snooze", "Push today's reminder back", "[1h|30m]"),
     Command("pause", "Pause reminders and progression (injury, travel)", "[days]"),

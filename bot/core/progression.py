@@ -54,6 +54,13 @@ def morning_unsettled(session: Session, gates: Gates) -> bool:
     return session.morning_pain - session.pre_pain >= gates.morning_rise_to_hold
 
 
+def settled(session: Session) -> bool:
+    """Pain the next morning is known and not above the level before the session."""
+    if session.morning_pain is None:
+        return False
+    return session.pre_pain is None or session.morning_pain <= session.pre_pain
+
+
 def red_flag_pain_jump(pain: int, previous: int | None, gates: Gates) -> bool:
     """A jump this big re-asks the red-flag screen (coaching-rules: 3+ points)."""
     return previous is not None and pain - previous >= gates.red_flag_pain_jump
@@ -64,7 +71,6 @@ def decide(
     sessions: Sequence[Session],
     gates: Gates,
     phase_start_comfort: int | None,
-    red_flag: bool = False,
     paused: bool = False,
     has_next_phase: bool = True,
     total: int | None = None,
@@ -74,12 +80,8 @@ def decide(
 
     `sessions` may be just the tail of the phase (at least `gates.window` sessions) when
     `total` and `first_day` describe the whole phase, so a long phase costs no more to decide.
+    Rule 1 (a red flag: stop) is applied by the check-in itself before anything is decided.
     """
-    if red_flag:
-        return Verdict(
-            Decision.STOP,
-            "You reported a warning sign that needs a clinician before any more exercise.",
-        )
     if paused:
         return Verdict(
             Decision.PAUSE,
@@ -120,11 +122,23 @@ def decide(
 
 
 def _calm_and_flat(session: Session, gates: Gates) -> bool:
+    # A morning never asked (two sessions in a day, a long gap) does not count against it.
     return (
         session.pain_during <= gates.max_pain_to_advance
         and session.neutral is Neutral.YES
-        and not morning_unsettled(session, gates)
+        and (session.morning_pain is None or settled(session))
     )
+
+
+def calm_run(sessions: Sequence[Session], gates: Gates) -> int:
+    """How many of the latest sessions in a row were calm (pain at most the gate), with a flat
+    back and a settled morning: the run a person must extend to `gates.window` to advance."""
+    run = 0
+    for s in reversed(sessions):
+        if not _calm_and_flat(s, gates):
+            break
+        run += 1
+    return run
 
 
 def _missing_for_advance(
@@ -143,17 +157,16 @@ def _missing_for_advance(
         missing.append(f"{more} more day{'s' if more != 1 else ''} in this phase")
     recent = sessions[-gates.window :]
     # The trailing run of calm, flat-back sessions is what the person must extend.
-    run = 0
-    for s in reversed(sessions):
-        if not _calm_and_flat(s, gates):
-            break
-        run += 1
+    run = calm_run(sessions, gates)
     if run < gates.window:
         more = gates.window - run
         missing.append(
             f"{more} more session{'s' if more != 1 else ''} in a row with a flat back and pain "
             f"at {gates.max_pain_to_advance}/10 or less"
         )
+    if not missing and not settled(sessions[-1]):
+        # The rule asks for a settled next morning, so the step up waits for that answer.
+        missing.append("your back settled the morning after this session (I'll ask tomorrow)")
     if phase_start_comfort is not None:
         dropped = [
             s.comfort

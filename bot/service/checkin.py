@@ -19,16 +19,29 @@ from bot.core.progression import (
     decide,
     morning_unsettled,
     red_flag_pain_jump,
+    settled,
 )
-from bot.core.texts import EMERGENCY_SIGNS, EMERGENCY_STOP, choice_buttons, score_buttons
+from bot.core.texts import (
+    CLINICIAN_PAUSE,
+    CLINICIAN_SIGNS,
+    EMERGENCY_SIGNS,
+    EMERGENCY_STOP,
+    choice_buttons,
+    score_buttons,
+)
 from bot.service import safety, team
 from bot.service.turn import Turn
+from storage import outbox
 from storage.models import CheckIn, DecisionRecord
 
 FLOW = "ci"
 MORNING = "am"
 
 YES_NO = [("No", "no"), ("Yes", "yes")]
+STOP_REASONS = {
+    "emergency": "A warning sign for urgent care was reported during a check-in.",
+    "clinician": "A reason to see a clinician first was reported during a check-in.",
+}
 
 
 def _question(turn: Turn, checkin: CheckIn, step: str, *, edit: bool = False) -> Reply:
@@ -49,6 +62,14 @@ def _question(turn: Turn, checkin: CheckIn, step: str, *, edit: bool = False) ->
     if step == "rf":
         return turn.private(
             "One safety check. Do you have any of these right now?\n" + EMERGENCY_SIGNS,
+            buttons=choice_buttons(
+                FLOW, step, ref, [("None of these", "no"), ("Yes, at least one", "yes")]
+            ),
+            edit=edit,
+        )
+    if step == "rfc":
+        return turn.private(
+            "And do any of these apply to you now?\n" + CLINICIAN_SIGNS,
             buttons=choice_buttons(
                 FLOW, step, ref, [("None of these", "no"), ("Yes, at least one", "yes")]
             ),
@@ -116,6 +137,15 @@ async def answer(turn: Turn, step: str, ref: int, value: str, pressed: bool) -> 
     if checkin is None or checkin.person_id != turn.person.id or checkin.completed_at:
         turn.clear_pending()
         return [turn.private("That check-in is closed. Send /checkin to log a new one.")]
+    if checkin.local_date != turn.today:
+        # An answer days later would be dated wrongly: start today's check-in afresh.
+        turn.clear_pending()
+        return [
+            turn.private(
+                f"That check-in from {checkin.local_date:%a %d %b} was never finished, so I've "
+                "closed it. Send /checkin to log today's session."
+            )
+        ]
     if step == "pain":
         checkin.pain_during = read_score(value, "pain during the routine")
         return [_question(turn, checkin, "leg", edit=pressed)]
@@ -131,7 +161,11 @@ async def answer(turn: Turn, step: str, ref: int, value: str, pressed: bool) -> 
         return [_question(turn, checkin, "flat", edit=pressed)]
     if step == "rf":
         if read_yes_no(value):
-            return await _stop(turn, checkin)
+            return await _stop(turn, checkin, "emergency")
+        return [_question(turn, checkin, "rfc", edit=pressed)]
+    if step == "rfc":
+        if read_yes_no(value):
+            return await _stop(turn, checkin, "clinician")
         if checkin.neutral is not None and checkin.lifted is not None:  # a quick check-in
             return await _complete(turn, checkin)
         return [_question(turn, checkin, "flat", edit=pressed)]
@@ -164,21 +198,22 @@ async def quick(turn: Turn, values: QuickCheckIn) -> list[Reply]:
     return await _complete(turn, checkin)
 
 
-async def _stop(turn: Turn, checkin: CheckIn) -> list[Reply]:
-    checkin.completed_at = turn.now
-    safety.hold(turn, "emergency")
+async def _stop(turn: Turn, checkin: CheckIn, kind: str) -> list[Reply]:
+    # The check-in stays incomplete: a session stopped by a red flag is not a session done.
+    await safety.hold(turn, kind)
     turn.repo.add(
         DecisionRecord(
             person_id=turn.person.id,
             checkin_id=checkin.id,
             at=turn.now,
             decision=Decision.STOP.value,
-            reason="A warning sign for urgent care was reported during a check-in.",
+            reason=STOP_REASONS[kind],
             phase_from=turn.person.phase_index,
             phase_to=turn.person.phase_index,
         )
     )
-    return [turn.private(EMERGENCY_STOP, buttons=safety.clearance_buttons(turn))]
+    message = EMERGENCY_STOP if kind == "emergency" else CLINICIAN_PAUSE
+    return [turn.private(message, buttons=safety.clearance_buttons(turn))]
 
 
 def _session(checkin: CheckIn) -> Session:
@@ -198,21 +233,12 @@ async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
     checkin.completed_at = turn.now
     from_team = _origin(turn, checkin).get("team")
     turn.clear_pending()
-    person = turn.person
     await turn.repo.flush()
-    gates = turn.phase.gates
-    total, first_day, tail = await turn.repo.phase_summary(
-        person.id, person.phase_index, person.phase_started_on, gates.window
+    # Done for today: a reminder still queued for today would only nag.
+    await outbox.cancel_pending(
+        turn.repo.session, turn.person.id, turn.now, keep_kinds=(outbox.WEEKLY,)
     )
-    verdict = decide(
-        sessions=[_session(c) for c in tail],
-        total=total,
-        first_day=first_day,
-        gates=gates,
-        phase_start_comfort=person.phase_start_comfort,
-        paused=safety.is_paused(turn),
-        has_next_phase=person.phase_index + 1 < len(turn.program.phases),
-    )
+    verdict = await _decide(turn)
     apply(turn, verdict, checkin)
     await team.checkin_done(turn, from_team)
     summary = (
@@ -222,6 +248,24 @@ async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
     return [turn.private(summary + "\n\n" + explain(turn, verdict))]
 
 
+async def _decide(turn: Turn) -> Verdict:
+    """The progression rule on the person's current phase, as stored."""
+    person = turn.person
+    gates = turn.phase.gates
+    total, first_day, tail = await turn.repo.phase_summary(
+        person.id, person.phase_index, person.phase_started_on, gates.window
+    )
+    return decide(
+        sessions=[_session(c) for c in tail],
+        total=total,
+        first_day=first_day,
+        gates=gates,
+        phase_start_comfort=person.phase_start_comfort,
+        paused=safety.is_paused(turn),
+        has_next_phase=person.phase_index + 1 < len(turn.program.phases),
+    )
+
+
 def apply(turn: Turn, verdict: Verdict, checkin: CheckIn | None) -> None:
     """Store the decision and move the person's phase and dose accordingly."""
     person = turn.person
@@ -229,7 +273,8 @@ def apply(turn: Turn, verdict: Verdict, checkin: CheckIn | None) -> None:
     if verdict.decision is Decision.ADVANCE:
         person.phase_index += 1
         person.phase_started_on = turn.today
-        person.phase_start_comfort = checkin.comfort if checkin else person.phase_start_comfort
+        if checkin is not None and checkin.lifted:  # "didn't lift" keeps the last known comfort
+            person.phase_start_comfort = checkin.comfort
         person.lighter_dose = False
     elif verdict.decision is Decision.REGRESS:
         if person.phase_index > 0:
@@ -238,7 +283,7 @@ def apply(turn: Turn, verdict: Verdict, checkin: CheckIn | None) -> None:
         person.lighter_dose = True
     elif verdict.lower_dose:
         person.lighter_dose = True
-    elif _calm(turn, checkin):
+    elif verdict.decision is Decision.HOLD and _calm(turn, checkin):
         # A calm session lifts a lighter dose given after a bad day.
         person.lighter_dose = False
     turn.repo.add(
@@ -288,7 +333,7 @@ async def morning_due(turn: Turn) -> CheckIn | None:
         or last.pain_during is None
         or last.neutral is None
         or last.local_date >= turn.today
-        or (turn.today - last.local_date).days > 2  # too long ago to say anything useful
+        or (turn.today - last.local_date).days > 7  # too long ago to say anything useful
     ):
         return None
     return last
@@ -319,4 +364,11 @@ async def answer_morning(turn: Turn, ref: int, value: str) -> list[Reply]:
         )
         apply(turn, verdict, checkin)
         return [turn.private(explain(turn, verdict))]
-    return [turn.private(f"Thanks, {checkin.morning_pain}/10 noted: your back settled well.")]
+    noted = f"Thanks, {checkin.morning_pain}/10 noted."
+    if checkin.phase_index == turn.person.phase_index and settled(session):
+        noted = f"Thanks, {checkin.morning_pain}/10 noted: your back settled well."
+        verdict = await _decide(turn)
+        if verdict.decision is Decision.ADVANCE:  # the settled morning was the last step
+            apply(turn, verdict, checkin)
+            return [turn.private(f"{noted} {explain(turn, verdict)}")]
+    return [turn.private(noted)]

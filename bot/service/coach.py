@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from platformdirs import user_cache_dir
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.actions import Action, parse_action
@@ -26,7 +27,16 @@ from bot.core.texts import (
 )
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.metrics import command_label, command_timer
-from bot.service import checkin, linking, onboarding, progress, reminders, safety, team
+from bot.service import (
+    checkin,
+    linking,
+    onboarding,
+    progress,
+    reminders,
+    safety,
+    team,
+    weekly,
+)
 from bot.service.turn import Turn
 from storage.repository import Repository
 
@@ -35,10 +45,11 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Handler = Callable[[Turn, str], Awaitable[list[Reply]]]
 
-NEEDS_ONBOARDING = {"routine", "checkin", "progress", "remind", "snooze", "pause"}
+NEEDS_ONBOARDING = {"routine", "checkin", "progress", "remind", "snooze", "pause", "summary"}
 MAX_PAUSE_DAYS = 90
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
-DEFAULT_CHARTS = Path(tempfile.gettempdir()) / "mobility-coach-charts"
+# Charts show pain scores: a folder only this user can read, emptied of a person on /delete.
+DEFAULT_CHARTS = Path(user_cache_dir("mobility-coach", appauthor=False)) / "charts"
 
 
 def utc_now() -> datetime:
@@ -59,6 +70,8 @@ class Coach:
     ) -> None:
         self.library = library
         self.charts_dir = charts_dir
+        charts_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        charts_dir.chmod(0o700)
         self.sessions = sessions
         self.engine = engine
         self.clock = clock
@@ -67,6 +80,7 @@ class Coach:
             "routine": self._routine,
             "checkin": self._checkin,
             "progress": self._progress,
+            "summary": weekly.command,
             "remind": self._remind,
             "snooze": reminders.snooze_command,
             "pause": self._pause,
@@ -159,7 +173,8 @@ class Coach:
             log.info("refused a malformed button payload")
             return [Reply("That button isn't valid any more.", alert=True, private=True)]
         if action.flow == "rt" and action.ref == 0:  # "Done" under a routine: anyone's own check-in
-            replies = await self._checkin(turn, "")
+            # Through the command path, so yesterday's morning question comes first.
+            replies = await self._command(turn, "checkin", "")
             team.began_from(turn, action.value)  # "t<id>": the routine came from a team post
             return replies
         if action.flow == team.FLOW:  # a team post's "Start my routine": whoever presses it
@@ -228,6 +243,14 @@ class Coach:
     async def _routine(self, turn: Turn, args: str) -> list[Reply]:
         if turn.person.safety_hold:
             return self._held(turn)
+        if not turn.incoming.is_private:
+            # A group sees the starter routine only: a person's phase and a lighter dose follow
+            # from their pain reports, so those stay in private chat.
+            starter = routine_reply(self.library, turn.program, 0, lighter=False, private=False)
+            note = (
+                "Your own phase and dose: press Done to check in, or send /routine to me privately."
+            )
+            return [replace(starter, text=f"{starter.text}\n\n{note}")]
         reply = routine_reply(
             self.library,
             turn.program,
@@ -311,7 +334,7 @@ class Coach:
                     turn.private(f"Pause for how many days? A number from 1 to {MAX_PAUSE_DAYS}.")
                 ]
             days = int(args)
-        until = safety.pause(turn, days)
+        until = await safety.pause(turn, days)
         when = (
             "until you send /resume"
             if until == safety.UNTIL_RESUMED
@@ -370,7 +393,9 @@ class Coach:
         # A press of "Delete everything" or the typed word DELETE; anything else keeps the data.
         if value != "DELETE" and not (pressed and value == "yes"):
             return [turn.private("Kept. Nothing was deleted.", edit=True)]
-        await turn.repo.delete_person(turn.person.id)
+        person_id = turn.person.id
+        await turn.repo.delete_person(person_id)
+        await asyncio.to_thread(progress.delete_charts, self.charts_dir, person_id)
         return [turn.private("Done: everything about you is deleted. /start begins afresh.")]
 
     async def _help(self, turn: Turn, args: str) -> list[Reply]:
@@ -391,12 +416,15 @@ class Coach:
         person = turn.person
         if not person.safety_hold:
             return [Reply("You're not on hold.", alert=True, private=True)]
+        held_for = person.safety_hold
         person.safety_hold = None
         person.paused_until = None
         reminders.reschedule(turn)
         if not person.onboarded:
+            # After an emergency answer the clinician-first questions were never asked.
+            step = "rfc" if held_for == "emergency" else "pain"
             return [turn.private("Thanks, glad you've been checked.", edit=True)] + [
-                onboarding.ask(turn, "pain")
+                onboarding.ask(turn, step)
             ]
         return [turn.private("Thanks, glad you've been checked. /routine when you're ready.")]
 

@@ -31,14 +31,23 @@ CODE_LIFETIME = timedelta(minutes=10)
 # No 0/O, 1/I/L: a code is read on one screen and typed on another.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
-# Settings that the person who keeps the profile takes over when they have none of their own.
+# The profile: what the kept person takes over whole when they never finished /start, and
+# what an unlinked chat keeps.
 PROFILE = (
+    "program_id",
+    "phase_index",
     "baseline_pain",
     "baseline_comfort",
     "phase_started_on",
     "phase_start_comfort",
+    "lighter_dose",
+    "paused_until",
     "timezone",
     "remind_time",
+    "remind_days",
+    "remind_enabled",
+    "evening_time",
+    "summary_day",
 )
 
 
@@ -103,13 +112,16 @@ async def merge(turn: Turn, keeper: Person) -> None:
         for name in PROFILE:
             setattr(keeper, name, getattr(leaving, name))
         keeper.onboarded = True
-        keeper.phase_index = leaving.phase_index
     else:
         for name in PROFILE:
             if getattr(keeper, name) is None:
                 setattr(keeper, name, getattr(leaving, name))
     keeper.safety_hold = keeper.safety_hold or leaving.safety_hold  # a red flag is never lost
-    for table in (Identity, CheckIn, DecisionRecord, OutboxMessage):
+    keeper.lighter_dose = keeper.lighter_dose or leaving.lighter_dose  # so is a bad day
+    # Unsent reminders of the leaving person would repeat the keeper's: the keeper's plan
+    # (rescheduled below) covers both chats from now on.
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == leaving.id))
+    for table in (Identity, CheckIn, DecisionRecord):
         await session.execute(
             update(table).where(table.person_id == leaving.id).values(person_id=keeper.id)
         )
@@ -135,12 +147,10 @@ async def unlink(turn: Turn, args: str) -> list[Reply]:
     session = turn.repo.session
     person = turn.person
     # The history stays with the other account; this chat starts with the same settings.
-    fresh = Person(created_at=turn.now, onboarded=person.onboarded, program_id=person.program_id)
+    fresh = Person(created_at=turn.now, onboarded=person.onboarded)
     for name in PROFILE:
         setattr(fresh, name, getattr(person, name))
-    fresh.phase_index = person.phase_index
     fresh.safety_hold = person.safety_hold
-    fresh.remind_enabled, fresh.remind_days = person.remind_enabled, person.remind_days
     fresh.phase_started_on = turn.today
     session.add(fresh)
     await session.flush()

@@ -101,12 +101,12 @@ async def answer(turn: Turn, step: str, value: str, pressed: bool) -> list[Reply
     person = turn.person
     if step == "rfe":
         if read_yes_no(value):
-            safety.hold(turn, "emergency")
+            await safety.hold(turn, "emergency")
             return [turn.private(EMERGENCY_STOP, buttons=safety.clearance_buttons(turn))]
         return [ask(turn, "rfc", edit=pressed)]
     if step == "rfc":
         if read_yes_no(value):
-            safety.hold(turn, "clinician")
+            await safety.hold(turn, "clinician")
             return [turn.private(CLINICIAN_PAUSE, buttons=safety.clearance_buttons(turn))]
         return [ask(turn, "pain", edit=pressed)]
     if step == "pain":

@@ -17,13 +17,16 @@ from storage.models import CheckIn
 WINDOW_DAYS = 14
 
 
-def adherence(done_days: set[date], today: date, start: date, days_mask: int) -> tuple[int, int]:
-    """Sessions done on planned days over the last 14 days: tolerant of one missed day, unlike
-    a streak. Planned days are the reminder weekdays since the person started."""
+def adherence(
+    done_days: set[date], today: date, start: date, days_mask: int, window: int = WINDOW_DAYS
+) -> tuple[int, int]:
+    """Sessions done on planned days over the last `window` days (14; the weekly summary uses
+    7): tolerant of one missed day, unlike a streak. Planned days are the reminder weekdays
+    since the person started."""
     planned = 0
     done = 0
     wanted = reminders.weekdays(days_mask)
-    for offset in range(WINDOW_DAYS):
+    for offset in range(window):
         day = today - timedelta(days=offset)
         if day < start:
             break
@@ -81,6 +84,16 @@ async def summary(turn: Turn) -> str:
     return "\n".join(lines)
 
 
+def chart_files(folder: Path, person_id: int) -> list[Path]:
+    """Every picture drawn for a person: the /progress chart and the weekly summary's."""
+    return [folder / f"{person_id}.png", folder / f"weekly-{person_id}.png"]
+
+
+def delete_charts(folder: Path, person_id: int) -> None:
+    for path in chart_files(folder, person_id):
+        path.unlink(missing_ok=True)
+
+
 async def chart(turn: Turn, folder: Path) -> Reply | None:
     """The last 8 weeks as a picture; None when there is nothing to draw yet."""
     person = turn.person
@@ -88,7 +101,7 @@ async def chart(turn: Turn, folder: Path) -> Reply | None:
     points = points_from_checkins([c for c in rows if c.pain_during is not None])
     phase_names = [phase.name for phase in turn.program.phases]
     marks = marks_from_decisions(await turn.repo.decisions(person.id), phase_names, turn.zone)
-    path = await render_progress_async(points, marks, turn.today, folder / f"{person.id}.png")
+    path = await render_progress_async(points, marks, turn.today, chart_files(folder, person.id)[0])
     if path is None:
         return None
     return turn.private(headline(points), image=path, title="Your last 8 weeks")
@@ -132,6 +145,9 @@ async def export(turn: Turn) -> str:
                 name for i, name in enumerate(reminders.DAY_NAMES) if person.remind_days >> i & 1
             ],
             "reminders_on": person.remind_enabled,
+            "summary_day": reminders.DAY_NAMES[person.summary_day]
+            if person.summary_day is not None
+            else None,
         },
         "accounts": [
             {"platform": i.platform, "user": i.user_ref, "name": i.display_name}

@@ -33,6 +33,8 @@ DONE_PREFIX = "t"  # the value of a routine's "Done" button opened from team <id
 ROUTINE_DONE = Action("rt", "done", "1", 0).encode()
 DIGEST_DAYS = 7
 MAX_NAME = 32
+SHOW_NAME_LABEL = "Show my name to the team"
+HIDE_NAME_LABEL = "Hide my name from the team"
 GENERIC_HEADLINE = "Today's mobility routine, about 12 min"
 
 REFUSE_MANAGE = "Only someone who can manage this server/group can set up team posts."
@@ -240,7 +242,7 @@ async def _name_command(turn: Turn, rest: str) -> list[Reply]:
             return [turn.private("There is no team here yet.")]
         member = await _join(turn, team)
         member.share_name = share
-        return [turn.private(_name_text(share))]
+        return [turn.private(_name_text(share, turn.incoming.platform))]
     found = await teams.memberships(session, turn.person.id)
     if not found:
         return [
@@ -250,16 +252,18 @@ async def _name_command(turn: Turn, rest: str) -> list[Reply]:
         ]
     for member, _ in found:
         member.share_name = share
-    return [turn.private(_name_text(share))]
+    return [turn.private(_name_text(share, turn.incoming.platform))]
 
 
-def _name_text(share: bool) -> str:
+def _name_text(share: bool, platform: Platform) -> str:
+    # On Discord `/team` is for server managers: members have `/teamname on|off`.
+    name = "/teamname" if platform is Platform.DISCORD else "/team name"
     if share:
         return (
             'Your name will show in the team digest and in a short "did today\'s routine" line '
-            "when you finish one from the team post. Never your scores. /team name off undoes it."
+            f"when you finish one from the team post. Never your scores. {name} off undoes it."
         )
-    return "Your name stays out of the team channel. /team name on shows it."
+    return f"Your name stays out of the team channel. {name} on shows it."
 
 
 async def _join(turn: Turn, team: Team) -> TeamMember:
@@ -285,22 +289,34 @@ async def pressed(turn: Turn, action: Action, routine: Routine) -> list[Reply]:
     if action.step == NAME and action.value in {"on", "off"}:
         member = await _join(turn, team)
         member.share_name = action.value == "on"
-        return [turn.private(_name_text(member.share_name), edit=True)]
+        return [
+            turn.private(
+                _name_text(member.share_name, turn.incoming.platform),
+                edit=True,
+                buttons=((_name_button(member.share_name, team.id),),),
+            )
+        ]
     if action.step != START:
         return [Reply("That button isn't valid any more.", alert=True, private=True)]
     new = await teams.membership(turn.repo.session, team.id, turn.person.id) is None
     await _join(turn, team)
     replies = [_from_team(reply, team.id) for reply in await routine(turn)]
     if new:
-        share = Action(FLOW, NAME, "on", team.id).encode()
         replies.append(
             turn.private(
                 "You're on this team's list now. The weekly digest counts who trained, without "
                 "names unless you choose to show yours.",
-                buttons=((Button("Show my name to the team", share),),),
+                buttons=((_name_button(False, team.id),),),
             )
         )
     return replies
+
+
+def _name_button(shown: bool, team_id: int) -> Button:
+    """The toggle under a name choice: it always offers the other way round."""
+    if shown:
+        return Button(HIDE_NAME_LABEL, Action(FLOW, NAME, "off", team_id).encode())
+    return Button(SHOW_NAME_LABEL, Action(FLOW, NAME, "on", team_id).encode())
 
 
 def _from_team(reply: Reply, team_id: int) -> Reply:

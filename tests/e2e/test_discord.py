@@ -21,6 +21,7 @@ from bot.adapters import discord_bot
 from bot.adapters.discord_bot import (
     DM_CLOSED_NOTICE,
     TEAM_DM_REFUSAL,
+    TEAM_NAME_COMMAND,
     TEAM_REFUSAL,
     CoachClient,
     DiscordSender,
@@ -31,6 +32,7 @@ from bot.adapters.discord_bot import (
 from bot.config import Settings
 from bot.core.messages import COMMANDS, Button, Incoming, Platform, Reply
 from bot.ports import Delivery
+from bot.service.coach import MAX_PAUSE_DAYS
 from tests.e2e.fake_discord import (
     EPHEMERAL,
     MANAGE_GUILD,
@@ -282,7 +284,8 @@ def message_of(call: Call) -> dict[str, Any]:
 def test_tree_has_the_same_commands_as_the_core() -> None:
     client = build_client(Settings(discord_token="x"), FakeCoach(), command_sync="off")
     names = {command.name for command in client.tree.get_commands()}
-    assert names == {command.name for command in COMMANDS}
+    # Plus `/teamname`: the core's "/team name on|off", which is not for managers only.
+    assert names == {command.name for command in COMMANDS} | {TEAM_NAME_COMMAND}
 
 
 async def test_commands_sync_once_and_again_only_when_changed(
@@ -291,10 +294,20 @@ async def test_commands_sync_once_and_again_only_when_changed(
     async with running(settings, coach, tmp_path):
         sync = await fake.wait_for(lambda call: call.route == "commands_sync")
     payload = {command["name"]: command for command in sync.json}
-    assert set(payload) == {command.name for command in COMMANDS}
+    assert set(payload) == {command.name for command in COMMANDS} | {TEAM_NAME_COMMAND}
     team = payload["team"]
     assert {option["name"] for option in team["options"]} == {"setup", "off", "show"}
     assert int(team["default_member_permissions"]) == MANAGE_GUILD
+    # Whether the team sees your name is everyone's own choice, in a server or a DM.
+    team_name = payload[TEAM_NAME_COMMAND]
+    assert team_name.get("default_member_permissions") is None
+    assert team_name.get("dm_permission", True) is True
+    [choice] = team_name["options"]
+    assert choice["required"] is True
+    assert [c["value"] for c in choice["choices"]] == ["on", "off"]
+    # The coach pauses for 1 to MAX_PAUSE_DAYS days: Discord offers no more.
+    [days] = payload["pause"]["options"]
+    assert (days["min_value"], days["max_value"]) == (1, MAX_PAUSE_DAYS) == (1, 90)
     checkin = {option["name"]: option for option in payload["checkin"]["options"]}
     assert (checkin["pain"]["min_value"], checkin["pain"]["max_value"]) == (0, 10)
     assert [c["value"] for c in checkin["flat"]["choices"]] == ["yes", "mostly", "no"]
@@ -317,7 +330,7 @@ async def test_commands_sync_once_and_again_only_when_changed(
 
     # The CLI's explicit sync always pushes.
     since = fake.mark()
-    assert await sync_commands(settings, sync_state_path=state) == len(COMMANDS)
+    assert await sync_commands(settings, sync_state_path=state) == len(COMMANDS) + 1
     assert fake.find(lambda call: call.route == "commands_sync", since=since)
     assert not fake.find(lambda call: call.route == "gateway_identify", since=since)
 
@@ -442,6 +455,29 @@ async def test_team_setup_refused_without_manage_server(
     refusal = await callback(fake, interaction)
     assert refusal.json["data"]["content"] == TEAM_DM_REFUSAL
     assert coach.seen == []
+
+
+async def test_teamname_is_for_every_member_in_a_server_or_a_dm(
+    fake: FakeDiscord, bot: CoachClient, coach: FakeCoach
+) -> None:
+    for choice in ("on", "off"):
+        interaction = await fake.slash(
+            TEAM_NAME_COMMAND, user=BEN, guild_id=GUILD, channel_id=9_001, choice=choice
+        )
+        assert (await callback(fake, interaction)).json == {"type": 5, "data": {"flags": EPHEMERAL}}
+        assert (await answer(fake, interaction)).flags & EPHEMERAL
+        incoming = coach.seen[-1]
+        assert (incoming.text, incoming.group_ref, incoming.is_private, incoming.can_manage) == (
+            f"/team name {choice}",
+            str(GUILD),
+            False,
+            False,
+        )
+    # In the bot's DM: the core applies it to every team the person is in.
+    interaction = await fake.slash(TEAM_NAME_COMMAND, user=BEN, choice="off")
+    await answer(fake, interaction)
+    assert (coach.seen[-1].text, coach.seen[-1].is_private) == ("/team name off", True)
+    assert len(coach.seen) == 3
 
 
 async def test_a_non_text_channel_is_refused(
@@ -1119,4 +1155,89 @@ async def test_real_coach_team_setup_daily_post_and_digest(
         await coach.close()
     channel_posts = [p.content for p in fake.public_guild_posts()]
     assert len(channel_posts) == 3 and all("/10" not in text for text in channel_posts)
+    assert_no_public_health_data(fake)
+
+
+async def test_real_coach_member_shows_then_hides_their_name(
+    fake: FakeDiscord, settings: Settings, tmp_path: Path
+) -> None:
+    """A member without Manage Server opts in and out again (the toggle button, `/teamname`):
+    after opting out, neither the "done" line nor the digest names them."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.bootstrap import build_coach
+    from bot.service import team as team_service
+    from tests.chat import FakeClock
+    from tests.integration.scheduler_support import scheduler
+
+    tuesday = datetime(2027, 1, 5, 6, 30, 10, tzinfo=UTC)  # 07:30:10 in Berlin
+    digest = datetime(2027, 1, 11, 6, 30, 10, tzinfo=UTC)  # the Monday after
+    in_channel: Callable[[Call], bool] = lambda call: (  # noqa: E731
+        call.route == "channel_message" and call.params["channel_id"] == str(TEAM_CHANNEL)
+    )
+    clock = FakeClock()  # Monday 2027-01-04 09:00 in Berlin
+    coach = await build_coach(settings, clock=clock)
+    fake.add_channel(TEAM_CHANNEL, GUILD)
+    try:
+        async with running(settings, coach, tmp_path) as client:
+            interaction = await fake.slash(
+                "team",
+                sub="setup",
+                user=ADMIN,
+                guild_id=GUILD,
+                channel=ChannelRef(TEAM_CHANNEL),
+                time="07:30",
+                zone="Europe/Berlin",
+            )
+            assert "Team posts are on" in (await answer(fake, interaction)).json["content"]
+            await _onboard(fake, ANN)
+            reminders = scheduler(coach.sessions, {Platform.DISCORD: DiscordSender(client)})
+            clock.now = tuesday
+            await reminders.tick(tuesday)
+            post = message_of(await fake.wait_for(in_channel))
+
+            press = await fake.press(int(post["id"]), buttons(post)["Start my routine"], user=ANN)
+            routine, notice = await answers(fake, press, 2)
+            notice_id = int(message_of(notice)["id"])
+
+            # The button is a toggle: shown, then hidden again, on the same private message.
+            [shown] = await _press_label(fake, notice_id, team_service.SHOW_NAME_LABEL, ANN)
+            assert "/teamname off undoes it" in shown.json["content"]
+            assert list(buttons(fake.messages[notice_id])) == [team_service.HIDE_NAME_LABEL]
+            [hidden] = await _press_label(fake, notice_id, team_service.HIDE_NAME_LABEL, ANN)
+            assert "stays out of the team channel" in hidden.json["content"]
+            assert list(buttons(fake.messages[notice_id])) == [team_service.SHOW_NAME_LABEL]
+
+            # `/teamname`, open to a member without Manage Server: on, then off again.
+            for choice, said in (("on", "Never your scores"), ("off", "stays out")):
+                interaction = await fake.slash(
+                    TEAM_NAME_COMMAND, user=ANN, guild_id=GUILD, choice=choice
+                )
+                reply = await answer(fake, interaction)
+                assert reply.flags & EPHEMERAL and said in reply.json["content"]
+
+            # The check-in from the team post's routine: no "ann did today's routine" line.
+            done = buttons(message_of(routine))["Done - check in"]
+            press = await fake.press(int(message_of(routine)["id"]), done, user=ANN)
+            _, question = await answers(fake, press, 2)
+            for label in ("2", "No", "Yes", "7"):
+                await _press_label(fake, int(message_of(question)["id"]), label, ANN)
+            last = fake.find(lambda call: call.route in ("followup", "followup_edit"))[-1]
+            assert "Logged: pain 2/10" in last.json["content"]
+            mark = fake.mark()
+            await reminders.tick(tuesday + timedelta(minutes=10))
+            assert not fake.find(in_channel, since=mark)
+
+            # The digest counts her, without her name.
+            mark = fake.mark()
+            clock.now = digest
+            await reminders.tick(digest)
+            found = await fake.wait_for(
+                lambda call: in_channel(call) and "digest" in call.content, since=mark
+            )
+            assert "1 of 1 member trained this week" in found.content
+            words = "".join(c if c.isalnum() else " " for c in found.content.lower()).split()
+            assert "ann" not in words and "Trained this week:" not in found.content
+    finally:
+        await coach.close()
     assert_no_public_health_data(fake)

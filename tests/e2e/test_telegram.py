@@ -21,6 +21,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters.telegram_bot import (
+    ANONYMOUS_ADMIN_ID,
+    HINT_ANONYMOUS_ADMIN,
     HINT_EDITED,
     HINT_NOT_TEXT,
     TEXT_SENT_PRIVATELY,
@@ -556,6 +558,96 @@ async def test_team_commands_carry_whether_the_person_is_a_group_admin(
     ]
     # Only /team asks who is an admin.
     assert len(telegram_fake.calls_to("getChatMember")) == 2
+
+
+def anonymous_admin(fake: FakeTelegram, text: str, **extra: Any) -> dict[str, Any]:
+    """A message an anonymous admin of GROUP writes: sent by GroupAnonymousBot for the group."""
+    update = fake.message(ANONYMOUS_ADMIN_ID, text, chat_id=GROUP, **extra)
+    message = update["message"]
+    message["from"] = {
+        "id": ANONYMOUS_ADMIN_ID,
+        "is_bot": True,
+        "first_name": "Group",
+        "username": "GroupAnonymousBot",
+    }
+    message["sender_chat"] = fake.chat(GROUP, "supergroup")
+    return update
+
+
+async def test_an_anonymous_admin_may_manage_team_posts_and_nothing_else(
+    telegram_fake: FakeTelegram, telegram_settings: Settings
+) -> None:
+    coach = ScriptedCoach()
+    fake = telegram_fake
+    async with running(fake, telegram_settings, coach):
+        allowed = (
+            "/team setup 07:30 Europe/Berlin",
+            f"/team@{BOT_USERNAME} show",
+            "/team off",
+            "/team",
+        )
+        for text in allowed:
+            mark = fake.mark()
+            fake.inject_update(anonymous_admin(fake, text))
+            answer = await fake.wait_for("sendMessage", is_to(GROUP), since=mark)
+            assert answer.text == "team can_manage=True"
+        # Anything else would make one shared "person" of every anonymous admin everywhere.
+        bot_message = fake.sent_to(GROUP)[-1].result
+        refused = (
+            "/routine",
+            "/checkin 2 yes 5",
+            "/team name on",
+            f"/remind@{BOT_USERNAME} 07:00 Europe/Berlin",
+            "/start",
+        )
+        for text in refused:
+            mark = fake.mark()
+            fake.inject_update(anonymous_admin(fake, text))
+            hint = await fake.wait_for("sendMessage", is_to(GROUP), since=mark)
+            assert hint.text == HINT_ANONYMOUS_ADMIN
+        mark = fake.mark()
+        fake.inject_update(anonymous_admin(fake, "3", reply_to_message=bot_message))
+        hint = await fake.wait_for("sendMessage", is_to(GROUP), since=mark)
+        assert hint.text == HINT_ANONYMOUS_ADMIN
+        # Group chatter and other bots' commands stay unanswered (the anonymous admin's updates
+        # are handled in order, so its next /team answer shows they were handled).
+        mark = fake.mark()
+        fake.inject_update(anonymous_admin(fake, "good morning"))
+        fake.inject_update(anonymous_admin(fake, "/routine@OtherBot"))
+        fake.inject_update(anonymous_admin(fake, "/team show"))
+        await fake.wait_for("sendMessage", is_to(GROUP), since=mark)
+        assert [c.text for c in fake.sent_to(GROUP, since=mark)] == ["team can_manage=True"]
+        # A real person in the same group is served as ever.
+        mark = fake.mark()
+        fake.inject_update(fake.message(BEN, "/routine", chat_id=GROUP))
+        await fake.wait_for("sendMessage", lambda p: p["text"].startswith("Today"), since=mark)
+    anonymous = str(ANONYMOUS_ADMIN_ID)
+    assert [(i.user_ref, i.text, i.can_manage) for i in coach.seen] == [
+        *((anonymous, text.replace(f"@{BOT_USERNAME}", ""), True) for text in allowed),
+        (anonymous, "/team show", True),
+        (str(BEN), "/routine", False),
+    ]
+    assert not fake.calls_to("getChatMember")  # the anonymous admin is an admin by definition
+    assert not fake.sent_to(ANONYMOUS_ADMIN_ID)  # and never written to privately
+
+
+async def test_button_presses_never_ask_who_is_an_admin(
+    telegram_fake: FakeTelegram, telegram_settings: Settings
+) -> None:
+    """No button needs `can_manage`: team buttons ("tm") are for every member."""
+    coach = ScriptedCoach()
+    telegram_fake.admins[GROUP] = {ANA}
+    async with running(telegram_fake, telegram_settings, coach):
+        for data in ("v1:tm:start:go:7", "v1:tm:name:on:7", "v1:team:start:go:7"):
+            mark = telegram_fake.mark()
+            telegram_fake.inject_update(telegram_fake.callback(ANA, data, chat_id=GROUP))
+            await telegram_fake.wait_for("answerCallbackQuery", since=mark)
+            await telegram_fake.wait_for("sendMessage", is_to(GROUP), since=mark)
+    assert [(i.action, i.can_manage, i.group_ref) for i in coach.seen] == [
+        (data, False, str(GROUP))
+        for data in ("v1:tm:start:go:7", "v1:tm:name:on:7", "v1:team:start:go:7")
+    ]
+    assert not telegram_fake.calls_to("getChatMember")
 
 
 # --------------------------------------------------------------------------- failures

@@ -250,6 +250,8 @@ async def test_pain_jump_rescreens_in_quick_checkin(coach: Coach) -> None:
     await chat.say("/checkin 5 yes 7")
     assert "safety check" in chat.text
     await chat.press("None of these")
+    assert "cancer" in chat.text  # the see-a-clinician list is asked again too
+    await chat.press("None of these")
     assert "Logged: pain 5/10, back flat: yes, deadlift comfort: 7" in chat.text
 
 
@@ -273,6 +275,11 @@ async def test_advance_after_enough_calm_sessions(coach: Coach, clock: FakeClock
             assert "this morning" in chat.text
             await chat.press("2")
         await chat.say("/checkin 2 yes 7")
+    assert "I'll ask tomorrow" in chat.text  # the step up waits for a settled morning
+    assert (await person(coach)).phase_index == 0
+    clock.advance(days=1)
+    await chat.say("/routine")
+    await chat.press("2")
     assert "Moving up!" in chat.text
     saved = await person(coach)
     assert saved.phase_index == 1
@@ -289,7 +296,7 @@ async def test_unsettled_morning_holds_with_lighter_dose(coach: Coach, clock: Fa
     assert "this morning" in chat.text
     await chat.press("5")
     assert "has not settled" in chat.text
-    assert "Today's routine" not in chat.text or "Lighter dose" in chat.text
+    assert "Lighter dose today" in chat.text  # the routine asked for follows, lighter
     assert (await person(coach)).lighter_dose
 
 
@@ -419,3 +426,109 @@ async def test_progress_chart_for_zero_one_and_many_checkins(
         int.from_bytes(many.read_bytes()[20:24]),
     )
     assert (width, height) == (1080, 1350)
+
+
+async def test_group_routine_shows_no_personal_state(coach: Coach) -> None:
+    chat = Chat(coach)
+    await chat.onboard(pain=4)
+    await chat.say("/checkin 6 yes 5")  # regress: a lighter dose from now on
+    assert (await person(coach)).lighter_dose
+    group = Chat(coach, user="u1", chat="group-9", private=False)
+    await group.say("/routine")
+    public = [reply for reply in group.last if not reply.private]
+    assert public and all("Lighter" not in reply.text for reply in public)
+    await chat.say("/routine")
+    assert "Lighter dose today" in chat.text
+
+
+async def test_done_button_asks_the_morning_question_first(coach: Coach, clock: FakeClock) -> None:
+    chat = Chat(coach)
+    await chat.onboard(pain=2)
+    await chat.say("/checkin 2 yes 7")
+    await chat.say("/routine")
+    done = chat.button("Done - check in").action
+    clock.advance(days=1)
+    await chat.press_payload(done)
+    assert "this morning" in chat.text
+    await chat.press("2")
+    assert "DURING the routine" in chat.text  # then the check-in it was pressed for
+
+
+async def test_abandoned_checkin_expires_at_the_end_of_its_day(
+    coach: Coach, clock: FakeClock
+) -> None:
+    chat = Chat(coach)
+    await chat.onboard()
+    await chat.say("/checkin")
+    await chat.press("3")
+    clock.advance(days=3)
+    await chat.say("no")
+    assert "never finished" in chat.text
+    async with coach.sessions() as session:
+        row = (await session.scalars(select(CheckIn))).one()
+    assert row.completed_at is None and row.leg_symptoms is None
+    assert (await person(coach)).pending is None
+
+
+async def test_cleared_after_emergency_asks_the_clinician_list(coach: Coach) -> None:
+    chat = Chat(coach)
+    await chat.say("/start")
+    await chat.press("Yes, at least one")
+    await chat.press("A clinician has cleared me")
+    assert "cancer" in chat.text
+
+
+async def test_stopped_checkin_is_not_a_session(coach: Coach) -> None:
+    chat = Chat(coach)
+    await chat.onboard()
+    await chat.say("/checkin 4 yes 5 leg")
+    await chat.press("Yes, at least one")
+    assert "emergency department" in chat.text
+    async with coach.sessions() as session:
+        row = (await session.scalars(select(CheckIn))).one()
+    assert row.completed_at is None
+
+
+async def test_red_flag_and_pause_cancel_queued_reminders(coach: Coach, clock: FakeClock) -> None:
+    from storage.models import OutboxMessage
+
+    chat = Chat(coach)
+    await chat.onboard()
+    saved = await person(coach)
+    async with coach.sessions() as session, session.begin():
+        for kind in ("reminder", "evening"):
+            session.add(
+                OutboxMessage(
+                    target=f"person:{saved.id}",
+                    kind=kind,
+                    local_date=clock.now.date(),
+                    platform="console",
+                    ref="u1",
+                    person_id=saved.id,
+                    fire_at=clock.now,
+                    created_at=clock.now,
+                    next_attempt_at=clock.now,
+                    payload=[],
+                )
+            )
+    await chat.say("/pause 3")
+    async with coach.sessions() as session:
+        states = set((await session.scalars(select(OutboxMessage.state))).all())
+    assert states == {"dropped"}
+
+
+async def test_delete_removes_every_row_and_the_charts(coach: Coach, tmp_path) -> None:
+    from storage.models import LinkCode, OutboxMessage, TeamMember
+
+    coach.charts_dir = tmp_path
+    chat = Chat(coach)
+    await chat.onboard()
+    await chat.say("/checkin 3 yes 7")
+    await chat.say("/progress")
+    assert (tmp_path / f"{(await person(coach)).id}.png").exists()
+    await chat.say("/link")
+    await chat.say("/delete")
+    await chat.press("Delete everything")
+    for model in (Person, Identity, CheckIn, DecisionRecord, LinkCode, OutboxMessage, TeamMember):
+        assert await count(coach, model) == 0
+    assert list(tmp_path.glob("*.png")) == []

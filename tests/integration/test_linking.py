@@ -120,3 +120,25 @@ async def test_unlink_keeps_history_with_the_other_account(coach: Coach) -> None
     assert "Sessions: 1 in all" in telegram.text
     await discord.say("/unlink")
     assert "not linked" in discord.text
+
+
+async def test_linking_from_a_fresh_account_keeps_every_setting(coach: Coach) -> None:
+    telegram, discord = two_platforms(coach)
+    await telegram.onboard(pain=4)
+    await telegram.say("/remind 06:15 Asia/Kolkata mon,wed,fri")
+    await telegram.say("/checkin 6 yes 5")  # pain above 5: lighter dose from now on
+    await telegram.say("/pause 5")
+    await discord.say("/help")  # a fresh account that never finished /start
+    await discord.say("/link")
+    await telegram.say(f"/link {code_in(discord.text)}")
+    assert "Linked!" in telegram.text
+    async with coach.sessions() as session:
+        person = (await session.scalars(select(Person))).one()
+    assert person.onboarded and person.timezone == "Asia/Kolkata"
+    assert (person.remind_time, person.remind_enabled, person.remind_days) == (
+        "06:15",
+        True,
+        0b10101,
+    )
+    assert person.lighter_dose and person.paused_until is not None
+    assert person.baseline_pain == 4

@@ -335,6 +335,48 @@ async def test_team_name_opt_in_export_and_delete(world: World) -> None:
         assert await session.scalar(select(func.count()).select_from(Team)) == 1
 
 
+async def test_the_name_button_toggles_both_ways(world: World) -> None:
+    team = await world.setup_team()
+    await onboarded(world, "ann")
+    post = await world.post(TUE_POST + SECONDS)
+    here = world.member("ann")
+    await here.press_payload(post.all_buttons()[0].action)
+    show, hide = team_service.SHOW_NAME_LABEL, team_service.HIDE_NAME_LABEL
+    for label, shared, then, said in (
+        (show, True, Action("tm", "name", "off", team.id), "/teamname off undoes it"),
+        (hide, False, Action("tm", "name", "on", team.id), "/teamname on shows it"),
+        (show, True, Action("tm", "name", "off", team.id), "Never your scores"),
+    ):
+        [reply] = await here.press(label)
+        assert reply.private and reply.edit and said in reply.text
+        # The same private message now offers the other way round.
+        assert [(b.label, parse_action(b.action)) for b in reply.all_buttons()] == [
+            (hide if shared else show, then)
+        ]
+        assert await world.members() == {"ann": shared}
+
+    # On Telegram `/team name` is open to everyone, so the text names it.
+    admin, member = (
+        Chat(
+            world.coach,
+            user=user,
+            chat=GROUP,
+            private=False,
+            platform=Platform.TELEGRAM,
+            group=GROUP,
+            can_manage=user == "900",
+        )
+        for user in ("900", "901")
+    )
+    await admin.say("/team setup 07:30 Europe/Berlin")
+    async with world.coach.sessions() as session:
+        telegram_team = await session.scalar(select(Team).where(Team.platform == "telegram"))
+    assert telegram_team is not None
+    [reply] = await member.press_payload(Action("tm", "name", "on", telegram_team.id).encode())
+    assert "/team name off undoes it" in reply.text and "/teamname" not in reply.text
+    assert [b.label for b in reply.all_buttons()] == [hide]
+
+
 async def test_daily_post_once_per_local_day_across_dst(world: World) -> None:
     """02:30 in Berlin does not exist on 28 March 2027 and happens twice on 31 October."""
     rows: list[OutboxMessage] = []
