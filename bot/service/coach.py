@@ -109,7 +109,7 @@ class Coach:
         async with self.sessions() as session, session.begin():
             repo = Repository(session)
             now = self.clock()
-            identity = await repo.identity(incoming.platform.value, incoming.user_ref)
+            identity = await repo.identity(incoming.platform.value, incoming.user_ref, lock=True)
             if identity is None:
                 identity = await repo.add_person(
                     incoming.platform.value, incoming.user_ref, incoming.display_name, now

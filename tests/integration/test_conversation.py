@@ -532,3 +532,20 @@ async def test_delete_removes_every_row_and_the_charts(coach: Coach, tmp_path) -
     for model in (Person, Identity, CheckIn, DecisionRecord, LinkCode, OutboxMessage, TeamMember):
         assert await count(coach, model) == 0
     assert list(tmp_path.glob("*.png")) == []
+
+
+async def test_a_double_press_completes_the_checkin_once(coach: Coach) -> None:
+    import asyncio
+
+    chat = Chat(coach)
+    await chat.onboard()
+    await chat.say("/checkin")
+    await chat.press("3")
+    await chat.press("No")
+    await chat.press("Yes")
+    last = chat.button("7").action
+    twin = Chat(coach)
+    first, second = await asyncio.gather(chat.press_payload(last), twin.press_payload(last))
+    texts = [first[0].text, second[0].text]
+    assert sum("Logged" in text for text in texts) == 1
+    assert await count(coach, DecisionRecord) == 1
