@@ -66,7 +66,7 @@ COMMAND_LATENCY = Histogram(
 )
 ACTIVE_PEOPLE = Gauge(
     "coach_active_people",
-    "People who completed onboarding and are not paused or on a safety hold.",
+    "People who wrote to the coach in the last 7 days (refreshed hourly by the tick).",
     registry=METRICS,
 )
 

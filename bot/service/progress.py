@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.charts import headline, marks_from_decisions, points_from_checkins, render_progress_async
+from bot.core.adherence import adherence
 from bot.core.messages import Reply
 from bot.service import reminders, team
 from bot.service.turn import Turn
 from storage.models import CheckIn
-
-WINDOW_DAYS = 14
-
-
-def adherence(
-    done_days: set[date], today: date, start: date, days_mask: int, window: int = WINDOW_DAYS
-) -> tuple[int, int]:
-    """Sessions done on planned days over the last `window` days (14; the weekly summary uses
-    7): tolerant of one missed day, unlike a streak. Planned days are the reminder weekdays
-    since the person started."""
-    planned = 0
-    done = 0
-    wanted = reminders.weekdays(days_mask)
-    for offset in range(window):
-        day = today - timedelta(days=offset)
-        if day < start:
-            break
-        if day.weekday() in wanted:
-            planned += 1
-            done += day in done_days
-    return done, planned
 
 
 def _trend(values: Sequence[int], what: str, lower_is_better: bool) -> str:

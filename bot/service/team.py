@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.actions import Action
+from bot.core.adherence import adherence
 from bot.core.content import Library
 from bot.core.messages import Button, Platform, Reply
 from bot.core.schedule import fire_instant, local_day, next_fire_utc, parse_hhmm
@@ -430,15 +431,8 @@ def _planned(week: MemberWeek, first: date, last: date) -> tuple[int, int]:
         return 0, 0
     zone = ZoneInfo(week.timezone or "UTC")
     start = max(week.created_at.astimezone(zone).date(), week.joined_on.astimezone(zone).date())
-    wanted = reminders.weekdays(week.remind_days)
-    done = planned = 0
-    day = max(first, start)
-    while day <= last:
-        if day.weekday() in wanted:
-            planned += 1
-            done += day in week.trained_days
-        day += timedelta(days=1)
-    return done, planned
+    window = (last - first).days + 1
+    return adherence(set(week.trained_days), last, max(first, start), week.remind_days, window)
 
 
 def digest_text(weeks: Sequence[MemberWeek], first: date, last: date) -> str:

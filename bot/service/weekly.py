@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.adherence import adherence
 from bot.core.content import Library, Program
 from bot.core.messages import Reply
 from bot.core.progression import Neutral, Session, calm_run
@@ -261,7 +262,7 @@ async def weekly_replies(
         week_start = today - timedelta(days=WEEK_DAYS - 1)
         week = [c for c in recent if week_start <= c.local_date <= today]
         start = person.created_at.astimezone(zone).date()
-        done, planned = progress.adherence(
+        done, planned = adherence(
             {c.local_date for c in recent}, today, start, person.remind_days, window=WEEK_DAYS
         )
         any_sessions = bool(recent) or await repo.last_completed_checkin(person_id) is not None
