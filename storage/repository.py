@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -27,19 +27,16 @@ class Repository:
     async def identity(
         self, platform: str, user_ref: str, *, lock: bool = False
     ) -> Identity | None:
-        """The chat identity with its person; `lock` holds both rows until commit, so two
-        messages of one person (a double press, two linked chats) are handled one at a time."""
+        """The chat identity with its person; on PostgreSQL `lock` holds both rows until commit,
+        so two messages of one person (a double press, two linked chats) are handled one at a
+        time, whichever replica gets them. (SQLite has no row locks: see `Coach.handle`.)"""
         statement = (
             select(Identity)
             .where(Identity.platform == platform, Identity.user_ref == user_ref)
             .options(joinedload(Identity.person, innerjoin=True))
         )
-        if lock:
-            if self.session.get_bind().dialect.name == "sqlite":
-                # SQLite has no row locks: take the database's write lock before reading.
-                await self.session.execute(text("UPDATE people SET id = id WHERE 0"))
-            else:
-                statement = statement.with_for_update()
+        if lock and self.session.get_bind().dialect.name != "sqlite":
+            statement = statement.with_for_update()
         return (await self.session.scalars(statement)).first()
 
     async def add_person(

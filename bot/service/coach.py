@@ -75,6 +75,11 @@ class Coach:
         self.sessions = sessions
         self.engine = engine
         self.clock = clock
+        # SQLite has no row locks and takes one writer at a time anyway: handling one message at
+        # a time in this process keeps a double press from completing a check-in twice, at no
+        # cost of a database round trip. PostgreSQL locks the person's rows instead.
+        sqlite = engine is not None and engine.dialect.name == "sqlite"
+        self._one_at_a_time: asyncio.Lock | None = asyncio.Lock() if sqlite else None
         self.commands: dict[str, Handler] = {
             "start": self._start,
             "routine": self._routine,
@@ -103,7 +108,10 @@ class Coach:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         with command_timer(command_label(incoming.text, incoming.action)):
-            return await self._handle(incoming)
+            if self._one_at_a_time is None:
+                return await self._handle(incoming)
+            async with self._one_at_a_time:
+                return await self._handle(incoming)
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         async with self.sessions() as session, session.begin():
