@@ -446,6 +446,7 @@ class ReminderScheduler:
                     lighter=claim.row.lighter_dose,
                     kind=claim.fire.kind,
                     morning=morning,
+                    day=claim.fire.local_date,
                 )
                 rows.append(self._outbox_row(claim, now, [payload]))
                 result.enqueued += 1

@@ -262,6 +262,14 @@ async def pressed(turn: Turn, step: str, value: str) -> list[Reply]:
             delta = DEFAULT_SNOOZE
         return [turn.private(await snooze(turn, delta), edit=True)]
     if step == SKIP:
+        if value != skip_value(turn.today) and value != "today":
+            return [
+                Reply(
+                    "That reminder was for an earlier day, so nothing changed.",
+                    alert=True,
+                    private=True,
+                )
+            ]
         return [turn.private(skip_today(turn), edit=True)]
     return [Reply("That button isn't valid any more.", alert=True, private=True)]
 
@@ -272,20 +280,26 @@ async def pressed(turn: Turn, step: str, value: str) -> list[Reply]:
 _BUTTONS = (("Start", START, "1"), ("Later", LATER, "1h"), ("Skip today", SKIP, "today"))
 
 
-@lru_cache(maxsize=8)
-def _templates(kind: Kind) -> tuple[tuple[str, str], ...]:
+def skip_value(day: date | None) -> str:
+    return f"d{day:%Y%m%d}" if day is not None else "today"
+
+
+@lru_cache(maxsize=64)
+def _templates(kind: Kind, day: date | None = None) -> tuple[tuple[str, str], ...]:
     # (label, payload without the person id): Action.encode checks the shape once per kind, and
     # a fan-out only appends each person's id (digits keep it a valid payload, far under 64 B).
     chosen = [b for b in _BUTTONS if not (kind is Kind.EVENING and b[1] == LATER)]
     return tuple(
-        (label, Action(FLOW, step, value, 0).encode()[:-1]) for label, step, value in chosen
+        (label, Action(FLOW, step, skip_value(day) if step == SKIP else value, 0).encode()[:-1])
+        for label, step, value in chosen
     )
 
 
-def reminder_buttons(person_id: int, kind: Kind) -> tuple[Button, ...]:
-    """Start / Later / Skip today (the evening nudge has no Later)."""
+def reminder_buttons(person_id: int, kind: Kind, day: date | None = None) -> tuple[Button, ...]:
+    """Start / Later / Skip today (the evening nudge has no Later). "Skip today" names the
+    local day it was sent for, so pressing it on an old reminder cannot silence a later day."""
     ref = str(int(person_id))
-    return tuple(Button(label, prefix + ref) for label, prefix in _templates(kind))
+    return tuple(Button(label, prefix + ref) for label, prefix in _templates(kind, day))
 
 
 _TEXTS: dict[tuple[int, str, int, bool, Kind], tuple[Library, str]] = {}
@@ -327,11 +341,12 @@ def reminder_reply(
     lighter: bool,
     kind: Kind,
     morning: Reply | None = None,
+    day: date | None = None,
 ) -> Reply:
     """The reminder message; with `morning` (the next-morning pain question from
     `checkin.ask_morning`) that question comes first, in the same message."""
     text = reminder_text(library, program_id, phase_index, lighter, kind)
-    row = reminder_buttons(person_id, kind)
+    row = reminder_buttons(person_id, kind, day)
     if morning is None:
         return Reply(text, buttons=(row,), private=True, title="Reminder")
     return Reply(
@@ -351,6 +366,7 @@ def reminder_payload(
     lighter: bool,
     kind: Kind,
     morning: Reply | None = None,
+    day: date | None = None,
 ) -> dict[str, Any]:
     """`reply_to_json(reminder_reply(...))`, without building the Reply on the common path
     (a fan-out renders many thousands of these)."""
@@ -364,13 +380,14 @@ def reminder_payload(
                 lighter=lighter,
                 kind=kind,
                 morning=morning,
+                day=day,
             )
         )
     ref = str(int(person_id))
     return {
         "text": reminder_text(library, program_id, phase_index, lighter, kind),
         "private": True,
-        "buttons": [[[label, prefix + ref] for label, prefix in _templates(kind)]],
+        "buttons": [[[label, prefix + ref] for label, prefix in _templates(kind, day)]],
         "title": "Reminder",
     }
 

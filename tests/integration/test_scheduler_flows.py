@@ -242,3 +242,23 @@ async def test_outbox_counts(world: World) -> None:
     async with world.coach.sessions() as session:
         counts = await outbox.counts(session)
     assert counts == {"pending": 0, "sent": 1, "failed": 0, "dropped": 0, "unreachable": 0}
+
+
+async def test_skip_on_an_old_reminder_changes_nothing(world: World) -> None:
+    """The reminder's "Skip today" names its own day: pressed a day later it is refused."""
+    person = await world.person()
+    await world.tick(TUE_0730)
+    [sent] = world.sender.sent
+    skip = next(
+        button
+        for reply in sent.replies
+        for button in reply.all_buttons()
+        if button.label == "Skip today"
+    )
+    world.clock.now = TUE_0730 + DAY - timedelta(hours=1)  # Wednesday morning
+    replies = await world.chat.press_payload(skip.action)
+    assert replies[0].alert and "earlier day" in replies[0].text
+    assert (await world.person()).skip_date is None
+    assert person.skip_date is None
+    await world.tick(TUE_0730 + DAY)
+    assert len(world.sender.sent) == 2  # Wednesday's reminder still comes
