@@ -43,7 +43,7 @@ REFUSE_PRIVATE = "Team posts belong to a server or group: send /team there, not 
 USAGE = (
     "Team posts: /team setup HH:MM ZONE (e.g. /team setup 07:30 Europe/Berlin) posts today's "
     "routine here every day and a weekly digest; /team show, /team off. "
-    "/team name on|off: whether the team may see your name."
+    "/team name on|off (on Discord: /teamname): whether the team may see your name."
 )
 _CHANNEL = re.compile(r"^(?:<#(?P<mention>\d{1,20})>|(?P<id>-?\d{5,20}))$")
 
@@ -193,7 +193,7 @@ def _describe(team: Team, now: datetime) -> str:
             "how many members trained and the team's share of planned days done."
         )
     lines.append(
-        "Names appear only for people who send /team name on. "
+        "Names appear only for people who opt in (/team name on, on Discord /teamname on). "
         "No scores or health answers are ever posted."
     )
     return "\n".join(lines)
