@@ -127,7 +127,7 @@ def _recent(points: Sequence[ChartPoint], weeks: int) -> list[ChartPoint]:
     return sorted((p for p in points if p.day >= start), key=lambda p: p.day)
 
 
-def _ends(values: Sequence[int]) -> tuple[float, float]:
+def trend_ends(values: Sequence[int]) -> tuple[float, float]:
     """Mean of the first and of the last (up to three) sessions."""
     n = min(TREND_SESSIONS, max(1, len(values) // 2))
     return sum(values[:n]) / n, sum(values[-n:]) / n
@@ -153,7 +153,7 @@ def headline(points: Sequence[ChartPoint], weeks: int = 8) -> str:
     parts: list[str] = []
     pains = [p.pain_during for p in recent if p.pain_during is not None]
     if len(pains) >= 2:
-        before, now = _ends(pains)
+        before, now = trend_ends(pains)
         if now <= before - CHANGE:
             parts.append(f"Pain down from {before:.1f} to {now:.1f}")
         elif now >= before + CHANGE:
@@ -162,7 +162,7 @@ def headline(points: Sequence[ChartPoint], weeks: int = 8) -> str:
             parts.append(f"Pain steady around {now:.1f}")
     comforts = [p.comfort for p in recent if p.comfort is not None]
     if len(comforts) >= 2:
-        before, now = _ends(comforts)
+        before, now = trend_ends(comforts)
         change = now - before
         if change >= CHANGE:
             parts.append(f"comfort up {_points_word(change)}")

@@ -216,7 +216,8 @@ async def _stop(turn: Turn, checkin: CheckIn, kind: str) -> list[Reply]:
     return [turn.private(message, buttons=safety.clearance_buttons(turn))]
 
 
-def _session(checkin: CheckIn) -> Session:
+def session_of(checkin: CheckIn) -> Session:
+    """A completed check-in as the progression rule sees it."""
     assert checkin.pain_during is not None
     return Session(
         day=checkin.local_date,
@@ -256,7 +257,7 @@ async def _decide(turn: Turn) -> Verdict:
         person.id, person.phase_index, person.phase_started_on, gates.window
     )
     return decide(
-        sessions=[_session(c) for c in tail],
+        sessions=[session_of(c) for c in tail],
         total=total,
         first_day=first_day,
         gates=gates,
@@ -354,7 +355,7 @@ async def answer_morning(turn: Turn, ref: int, value: str) -> list[Reply]:
         return [turn.private("That question has expired.")]
     checkin.morning_pain = read_score(value, "pain this morning")
     turn.clear_pending()
-    session = _session(checkin)
+    session = session_of(checkin)
     if morning_unsettled(session, turn.phase.gates) and not safety.is_paused(turn):
         verdict = Verdict(
             Decision.HOLD,

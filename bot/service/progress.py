@@ -8,7 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.charts import headline, marks_from_decisions, points_from_checkins, render_progress_async
+from bot.charts import (
+    headline,
+    marks_from_decisions,
+    points_from_checkins,
+    render_progress_async,
+    trend_ends,
+)
 from bot.core.adherence import adherence
 from bot.core.messages import Reply
 from bot.service import reminders, team
@@ -19,9 +25,7 @@ from storage.models import CheckIn
 def _trend(values: Sequence[int], what: str, lower_is_better: bool) -> str:
     if len(values) < 2:
         return f"{what}: not enough check-ins yet for a trend."
-    first = values[: min(3, len(values) // 2 or 1)]
-    last = values[-len(first) :]
-    before, now = sum(first) / len(first), sum(last) / len(last)
+    before, now = trend_ends(values)  # the same ends as the chart's headline
     change = now - before
     if abs(change) < 1:
         word = "about the same"

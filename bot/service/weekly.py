@@ -27,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.adherence import adherence
 from bot.core.content import Library, Program
 from bot.core.messages import Reply
-from bot.core.progression import Neutral, Session, calm_run
+from bot.core.progression import Session, calm_run
 from bot.core.reminder_plan import weekdays_of
+from bot.service import checkin
 from bot.service.turn import Turn
 from storage.models import CheckIn, Person
 from storage.repository import Repository
@@ -153,18 +154,7 @@ def _caveat(person: Person, day: int) -> str:
 
 
 def _sessions(rows: Sequence[CheckIn]) -> list[Session]:
-    return [
-        Session(
-            day=c.local_date,
-            pain_during=c.pain_during,
-            neutral=Neutral(c.neutral or "no"),
-            comfort=c.comfort,
-            morning_pain=c.morning_pain,
-            pre_pain=c.pre_pain,
-        )
-        for c in rows
-        if c.pain_during is not None
-    ]
+    return [checkin.session_of(c) for c in rows if c.pain_during is not None]
 
 
 def _plural(count: int, word: str) -> str:

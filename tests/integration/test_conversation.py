@@ -516,6 +516,29 @@ async def test_red_flag_and_pause_cancel_queued_reminders(coach: Coach, clock: F
         states = set((await session.scalars(select(OutboxMessage.state))).all())
     assert states == {"dropped"}
 
+    # A red flag does the same: queue one more, then report a warning sign.
+    await chat.say("/resume")
+    async with coach.sessions() as session, session.begin():
+        session.add(
+            OutboxMessage(
+                target=f"person:{saved.id}",
+                kind="snooze-0900",
+                local_date=clock.now.date(),
+                platform="console",
+                ref="u1",
+                person_id=saved.id,
+                fire_at=clock.now,
+                created_at=clock.now,
+                next_attempt_at=clock.now,
+                payload=[],
+            )
+        )
+    await chat.say("/checkin 4 yes 5 leg")
+    await chat.press("Yes, at least one")
+    async with coach.sessions() as session:
+        states = set((await session.scalars(select(OutboxMessage.state))).all())
+    assert states == {"dropped"}
+
 
 async def test_delete_removes_every_row_and_the_charts(coach: Coach, tmp_path) -> None:
     from storage.models import LinkCode, OutboxMessage, TeamMember

@@ -74,15 +74,14 @@ async def test_a_failing_tick_is_logged_and_the_job_lives_on(
     await engine.dispose()
 
 
-async def test_run_main_sends_due_reminders_through_telegram(tmp_path: Path) -> None:
-    """`coach run` wires the scheduler to the real TelegramSender: a due reminder reaches the
-    loopback Telegram fake as a sendMessage with its buttons."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
+async def database_with_one_due_reminder(path: Path, user_ref: str) -> tuple[str, int]:
+    """An SQLite file with one Telegram user whose reminder fell due five seconds ago."""
+    url = f"sqlite+aiosqlite:///{path}"
     engine = db.create_engine(url)
     await db.upgrade(engine)
     sessions = db.sessionmaker(engine)
     now = datetime.now(UTC)
-    [person_id] = await add_people(sessions, [PersonSpec(user_ref="777001")], now)
+    [person_id] = await add_people(sessions, [PersonSpec(user_ref=user_ref)], now)
     async with sessions() as session, session.begin():
         await session.execute(
             update(Person)
@@ -90,6 +89,13 @@ async def test_run_main_sends_due_reminders_through_telegram(tmp_path: Path) -> 
             .values(next_fire_utc=now - timedelta(seconds=5))
         )
     await engine.dispose()
+    return url, person_id
+
+
+async def test_run_main_sends_due_reminders_through_telegram(tmp_path: Path) -> None:
+    """`coach run` wires the scheduler to the real TelegramSender: a due reminder reaches the
+    loopback Telegram fake as a sendMessage with its buttons."""
+    url, person_id = await database_with_one_due_reminder(tmp_path / "run.sqlite3", "777001")
     async with FakeTelegram() as fake:
         settings = Settings(
             database_url=url,
@@ -121,19 +127,7 @@ async def test_run_main_serves_health_and_metrics(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url = f"sqlite+aiosqlite:///{tmp_path / 'http.sqlite3'}"
-    engine = db.create_engine(url)
-    await db.upgrade(engine)
-    sessions = db.sessionmaker(engine)
-    now = datetime.now(UTC)
-    [person_id] = await add_people(sessions, [PersonSpec(user_ref="777002")], now)
-    async with sessions() as session, session.begin():
-        await session.execute(
-            update(Person)
-            .where(Person.id == person_id)
-            .values(next_fire_utc=now - timedelta(seconds=5))
-        )
-    await engine.dispose()
+    url, _ = await database_with_one_due_reminder(tmp_path / "http.sqlite3", "777002")
     sent_before = REMINDERS_SENT._value.get()
     async with FakeTelegram() as fake:
         settings = Settings(
