@@ -109,6 +109,10 @@ NOBODY = "no reachable chat"
 
 _Plan = tuple[Fire, ReminderState, Fire | None]
 
+# Open questions a reminder's morning question may take the place of: itself, and the marker
+# left by a routine shown on an earlier day.
+QUESTION_MAY_REPLACE = {checkin.MORNING, "rt"}
+
 
 class _LastCheckins(Repository):
     """A repository whose last completed check-in per person was read for a whole batch."""
@@ -393,7 +397,7 @@ class ReminderScheduler:
             pending = claim.row.pending
             claim.morning = (
                 claim.fire.kind is not Kind.EVENING
-                and (not pending or pending.get("flow") == checkin.MORNING)
+                and (not pending or pending.get("flow") in QUESTION_MAY_REPLACE)
                 and any(day - timedelta(days=2) <= seen < day for seen in dates)
             )
         return claims

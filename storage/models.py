@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -74,7 +75,15 @@ class Person(Base):
     phase_index: Mapped[int] = mapped_column(Integer, default=0)
     phase_started_on: Mapped[date | None] = mapped_column(Date)
     phase_start_comfort: Mapped[int | None]
+    # The morning pain level when the phase began (rule 3a compares later mornings with it).
+    phase_start_pain: Mapped[int | None]
     lighter_dose: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Rule 3b: a clinician review advised for leg symptoms, and when the person said they were
+    # seen (leg symptoms before that no longer count).
+    review_advised_on: Mapped[date | None] = mapped_column(Date)
+    review_cleared_on: Mapped[date | None] = mapped_column(Date)
+    # The day the last phase's goals were first met: maintenance from then on.
+    finished_on: Mapped[date | None] = mapped_column(Date)
 
     # Safety hold after a red flag: "emergency" or "clinician"; cleared only by the person
     # confirming a clinician has cleared them.
@@ -137,6 +146,11 @@ class CheckIn(Base):
     lifted: Mapped[bool | None]
     pre_pain: Mapped[int | None]
     morning_pain: Mapped[int | None]
+    # The day the morning question was put to the person as the first thing of their day (it
+    # interrupts them once a day at most; its button still counts later that day).
+    morning_asked_on: Mapped[date | None] = mapped_column(Date)
+    # Logged while paused: kept and shown, never counted toward a phase's gates.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DecisionRecord(Base):
@@ -151,6 +165,31 @@ class DecisionRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     phase_from: Mapped[int] = mapped_column(Integer)
     phase_to: Mapped[int] = mapped_column(Integer)
+
+
+class Pause(Base):
+    """A stretch of days the program was paused (`/pause`) or held after a red flag: those
+    days are not planned days for adherence."""
+
+    __tablename__ = "pauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "pause", "emergency", "clinician"
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]  # None: still going (or until /resume)
+
+
+class SelfTestResult(Base):
+    """An entry test taken before a phase (the standing neutral-spine test)."""
+
+    __tablename__ = "self_tests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    test_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    passed: Mapped[bool] = mapped_column(Boolean)
 
 
 class OutboxMessage(Base):

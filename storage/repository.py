@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -15,7 +15,9 @@ from storage.models import (
     Identity,
     LinkCode,
     OutboxMessage,
+    Pause,
     Person,
+    SelfTestResult,
     TeamMember,
 )
 
@@ -61,7 +63,7 @@ class Repository:
     async def checkin(self, checkin_id: int) -> CheckIn | None:
         return await self.session.get(CheckIn, checkin_id)
 
-    def add(self, row: CheckIn | DecisionRecord) -> None:
+    def add(self, row: CheckIn | DecisionRecord | Pause | SelfTestResult) -> None:
         self.session.add(row)
 
     async def flush(self) -> None:
@@ -88,6 +90,7 @@ class Repository:
             CheckIn.person_id == person_id,
             CheckIn.completed_at.is_not(None),
             CheckIn.phase_index == phase_index,
+            CheckIn.paused.is_(False),  # logged while paused: kept, never counted
         ]
         if since is not None:
             where.append(CheckIn.local_date >= since)
@@ -115,6 +118,47 @@ class Repository:
         )
         return (await self.session.scalars(statement)).first()
 
+    async def recent_checkins(self, person_id: int, since: date) -> Sequence[CheckIn]:
+        """Completed check-ins from `since` on, paused ones included (for the health signals
+        that do not wait for a pause to end: creeping morning pain, leg symptoms)."""
+        return await self.completed_checkins(person_id, since=since)
+
+    async def same_day_without_morning(self, person_id: int, day: date) -> Sequence[CheckIn]:
+        """Completed check-ins of one day whose next morning is not known: one morning answer
+        settles (or not) every session of the day before."""
+        statement = select(CheckIn).where(
+            CheckIn.person_id == person_id,
+            CheckIn.completed_at.is_not(None),
+            CheckIn.local_date == day,
+            CheckIn.morning_pain.is_(None),
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def self_tests(self, person_id: int, test_id: str) -> Sequence[SelfTestResult]:
+        statement = (
+            select(SelfTestResult)
+            .where(SelfTestResult.person_id == person_id, SelfTestResult.test_id == test_id)
+            .order_by(SelfTestResult.at, SelfTestResult.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def pauses(self, person_id: int) -> Sequence[Pause]:
+        statement = select(Pause).where(Pause.person_id == person_id).order_by(Pause.started_at)
+        return (await self.session.scalars(statement)).all()
+
+    async def open_pause(self, person_id: int, now: datetime) -> Pause | None:
+        """The pause or hold going on at `now` (its end not reached, or not set)."""
+        statement = (
+            select(Pause)
+            .where(
+                Pause.person_id == person_id,
+                or_(Pause.ended_at.is_(None), Pause.ended_at > now),
+            )
+            .order_by(Pause.started_at.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(statement)).first()
+
     async def decisions(self, person_id: int) -> Sequence[DecisionRecord]:
         statement = (
             select(DecisionRecord)
@@ -130,7 +174,16 @@ class Repository:
     async def delete_person(self, person_id: int) -> None:
         # Child rows go by ON DELETE CASCADE; delete them explicitly too, so a backend or
         # connection without foreign-key enforcement cannot leave health data behind.
-        for table in (TeamMember, LinkCode, OutboxMessage, DecisionRecord, CheckIn, Identity):
+        for table in (
+            TeamMember,
+            LinkCode,
+            OutboxMessage,
+            DecisionRecord,
+            SelfTestResult,
+            Pause,
+            CheckIn,
+            Identity,
+        ):
             await self.session.execute(delete(table).where(table.person_id == person_id))
         await self.session.execute(delete(Person).where(Person.id == person_id))
         self.session.expunge_all()  # the loaded rows are gone: nothing left to flush

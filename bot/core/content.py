@@ -152,6 +152,14 @@ class Gates(_Model):
     morning_rise_to_hold: int = Field(default=2, ge=1, le=10)
     comfort_drop_blocks: int = Field(default=2, ge=1, le=10)
     red_flag_pain_jump: int = Field(default=3, ge=1, le=10)
+    # Rule 3a: morning pain this far above the phase's starting level (or the onboarding
+    # baseline) holds with a lighter dose; `creep_to_screen` re-asks the red-flag screen.
+    creep_to_hold: int = Field(default=2, ge=1, le=10)
+    creep_to_screen: int = Field(default=3, ge=1, le=10)
+    # Rule 3b: leg symptoms on any of the last `window` sessions hold; on `leg_review_sessions`
+    # sessions within `leg_review_days` days the coach advises a clinician review.
+    leg_review_sessions: int = Field(default=3, ge=1, le=20)
+    leg_review_days: int = Field(default=14, ge=1, le=90)
 
     @model_validator(mode="after")
     def _advance_not_above_regress(self) -> Self:
@@ -160,7 +168,26 @@ class Gates(_Model):
                 f"max_pain_to_advance ({self.max_pain_to_advance}) must not be above "
                 f"regress_pain_above ({self.regress_pain_above})"
             )
+        if self.creep_to_hold > self.creep_to_screen:
+            raise ValueError(
+                f"creep_to_hold ({self.creep_to_hold}) must not be above "
+                f"creep_to_screen ({self.creep_to_screen})"
+            )
         return self
+
+
+class SelfTest(_Model):
+    """A check a person does and answers before a phase begins (the seed's gate for standing
+    work: spine and pelvis stay neutral standing)."""
+
+    id: Slug
+    name: Text
+    why: Text
+    steps: list[Text] = Field(min_length=1)
+    question: Text
+    passed: Short  # the button label for a pass
+    failed: Short  # the button label for a fail
+    practice: list[Text] = Field(min_length=1)  # what to work on when it is not passed yet
 
 
 class RoutineItem(_Model):
@@ -175,6 +202,8 @@ class Phase(_Model):
     headline: Short
     routine: list[RoutineItem] = Field(min_length=1)
     gates: Gates = Gates()
+    # Passed before anyone moves up into this phase.
+    entry_test: SelfTest | None = None
 
 
 class Program(_Model):
@@ -531,6 +560,10 @@ def _check_program(name: str, program: Program, known: set[str], problems: list[
         if phase.id in phase_ids:
             problems.append(Problem(name, f"phases.{i}.id", f"duplicate phase id '{phase.id}'"))
         phase_ids.add(phase.id)
+        if i == 0 and phase.entry_test is not None:
+            problems.append(
+                Problem(name, "phases.0.entry_test", "the first phase has no way in to test")
+            )
         seen: set[str] = set()
         for j, item in enumerate(phase.routine):
             path = f"phases.{i}.routine.{j}.exercise"

@@ -30,14 +30,35 @@ class Neutral(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """One completed check-in, as the rule sees it."""
+    """One completed check-in, as the rule sees it (check-ins logged while paused are not
+    sessions: they never reach the rule)."""
 
     day: date
     pain_during: int
     neutral: Neutral
     comfort: int | None  # None: did not lift
-    morning_pain: int | None = None  # None: not asked yet
+    morning_pain: int | None = None  # None: not answered (yet)
     pre_pain: int | None = None  # pain level before the session, for the morning comparison
+    leg: bool = False  # pain or tingling went down a leg
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """What the rule knows beyond the phase's sessions (defaults: nothing to watch)."""
+
+    # Morning pain levels the latest morning is compared with (rule 3a): the level at the start
+    # of the phase and the onboarding baseline.
+    references: tuple[int, ...] = ()
+    # The latest morning answer, whichever session it belongs to.
+    latest_morning: int | None = None
+    # Sessions with leg symptoms within `gates.leg_review_days` (rule 3b).
+    leg_sessions: int = 0
+    # A clinician review was advised and the person has not yet said they were seen.
+    review_pending: bool = False
+    # The next phase's entry test: None when there is none or it was passed.
+    entry_test: str | None = None
+    # The entry test was failed after the latest session: practise before trying again.
+    test_failed_recently: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +66,10 @@ class Verdict:
     decision: Decision
     reason: str
     lower_dose: bool = False
+    screen: bool = False  # re-ask the red-flag screen before anything else
+    review: bool = False  # advise a clinician review (not an emergency)
+    test: str | None = None  # ask this entry test; a pass is what moves the person up
+    finished: bool = False  # the last phase's goals are met: maintenance
 
 
 def morning_unsettled(session: Session, gates: Gates) -> bool:
@@ -61,6 +86,14 @@ def settled(session: Session) -> bool:
     return session.pre_pain is None or session.morning_pain <= session.pre_pain
 
 
+def creep(watch: Watch) -> int:
+    """How far the latest morning sits above the lowest reference level (rule 3a): pain that
+    creeps up a point a day never trips the day-to-day comparison, but it trips this one."""
+    if watch.latest_morning is None or not watch.references:
+        return 0
+    return watch.latest_morning - min(watch.references)
+
+
 def red_flag_pain_jump(pain: int, previous: int | None, gates: Gates) -> bool:
     """A jump this big re-asks the red-flag screen (coaching-rules: 3+ points)."""
     return previous is not None and pain - previous >= gates.red_flag_pain_jump
@@ -75,8 +108,11 @@ def decide(
     has_next_phase: bool = True,
     total: int | None = None,
     first_day: date | None = None,
+    watch: Watch = Watch(),
+    morning: bool = False,
 ) -> Verdict:
-    """Decide after the latest session in `sessions` (oldest first, current phase only).
+    """Decide after the latest session in `sessions` (oldest first, current phase only), or,
+    with `morning`, after the next morning's answer (rule 2 was applied at the check-in).
 
     `sessions` may be just the tail of the phase (at least `gates.window` sessions) when
     `total` and `first_day` describe the whole phase, so a long phase costs no more to decide.
@@ -87,55 +123,90 @@ def decide(
             Decision.PAUSE,
             "Your program is paused, so this session is logged but does not move your phase.",
         )
-    if not sessions:
-        return Verdict(Decision.HOLD, "No session logged in this phase yet.")
-    latest = sessions[-1]
-    if latest.pain_during > gates.regress_pain_above:
+    latest = sessions[-1] if sessions else None
+    if latest is not None and not morning and latest.pain_during > gates.regress_pain_above:
         return Verdict(
             Decision.REGRESS,
             f"Pain during the routine reached {latest.pain_during}/10, above the "
             f"{gates.regress_pain_above}/10 limit, so we step back to easier work.",
             lower_dose=True,
         )
-    if morning_unsettled(latest, gates):
+    if latest is not None and morning_unsettled(latest, gates):
         return Verdict(
             Decision.HOLD,
             f"Your pain the next morning ({latest.morning_pain}/10) was above where it was "
             f"before the session ({latest.pre_pain}/10): we stay here with a lighter dose.",
             lower_dose=True,
         )
+    rise = creep(watch)
+    if rise >= gates.creep_to_hold:
+        return Verdict(
+            Decision.HOLD,
+            f"Your back has been creeping up: {watch.latest_morning}/10 this morning, "
+            f"{rise} points above where it was when this phase began "
+            f"({min(watch.references)}/10). We stay here with a lighter dose until it settles.",
+            lower_dose=True,
+            screen=rise >= gates.creep_to_screen,
+        )
+    if watch.review_pending:
+        return Verdict(
+            Decision.HOLD,
+            "Pain or tingling went down a leg on several recent sessions, so I've asked you to "
+            "have a clinician look at it. We stay in this phase until you tell me you were seen.",
+        )
+    if watch.leg_sessions >= gates.leg_review_sessions:
+        return Verdict(
+            Decision.HOLD,
+            f"Pain or tingling went down a leg on {watch.leg_sessions} sessions within "
+            f"{gates.leg_review_days} days. That is not an emergency, but please have a GP or "
+            "physiotherapist look at it; we stay in this phase until you tell me you were seen.",
+            review=True,
+        )
+    if latest is None:
+        return Verdict(Decision.HOLD, "No session logged in this phase yet.")
     count = len(sessions) if total is None else total
     span = (latest.day - (first_day or sessions[0].day)).days + 1
     missing = _missing_for_advance(sessions, gates, phase_start_comfort, count, span)
+    if not missing and watch.entry_test is not None:
+        if watch.test_failed_recently:
+            missing.append("the standing self-test passed (I'll offer it after your next session)")
+        else:
+            return Verdict(
+                Decision.HOLD,
+                f"{count} sessions over {span} days, and the last {gates.window} were calm "
+                "with a neutral back. One check before the next phase: a short self-test.",
+                test=watch.entry_test,
+            )
     if not missing:
         if has_next_phase:
             return Verdict(
                 Decision.ADVANCE,
                 f"{count} sessions over {span} days, and the last "
-                f"{gates.window} were calm with a flat back: you are ready for the next phase.",
+                f"{gates.window} were calm with a neutral back: you are ready for the next phase.",
             )
         return Verdict(
             Decision.HOLD,
-            "You have reached the last phase and meet all its goals: keep it up as maintenance.",
+            "You have met every goal of the last phase: the program is complete. Keep it up "
+            "as maintenance.",
+            finished=True,
         )
-    return Verdict(Decision.HOLD, "Still needed before the next phase: " + "; ".join(missing) + ".")
+    goal = "before the next phase" if has_next_phase else "to complete the program"
+    return Verdict(Decision.HOLD, f"Still needed {goal}: " + "; ".join(missing) + ".")
 
 
-def _calm_and_flat(session: Session, gates: Gates) -> bool:
-    # A morning never asked (two sessions in a day, a long gap) does not count against it.
-    return (
-        session.pain_during <= gates.max_pain_to_advance
-        and session.neutral is Neutral.YES
-        and (session.morning_pain is None or settled(session))
-    )
+def _calm_and_neutral(session: Session, gates: Gates) -> bool:
+    return session.pain_during <= gates.max_pain_to_advance and session.neutral is Neutral.YES
 
 
 def calm_run(sessions: Sequence[Session], gates: Gates) -> int:
-    """How many of the latest sessions in a row were calm (pain at most the gate), with a flat
-    back and a settled morning: the run a person must extend to `gates.window` to advance."""
+    """How many of the latest sessions in a row were calm (pain at most the gate), with a
+    neutral back, no leg symptoms and no morning that failed to settle: the run a person must
+    extend to `gates.window` to advance. A morning not answered yet does not break the run; it
+    is asked for separately (see `_missing_for_advance`)."""
     run = 0
     for s in reversed(sessions):
-        if not _calm_and_flat(s, gates):
+        unsettled = s.morning_pain is not None and not settled(s)
+        if not _calm_and_neutral(s, gates) or s.leg or unsettled:
             break
         run += 1
     return run
@@ -156,17 +227,33 @@ def _missing_for_advance(
         more = gates.min_days - span
         missing.append(f"{more} more day{'s' if more != 1 else ''} in this phase")
     recent = sessions[-gates.window :]
-    # The trailing run of calm, flat-back sessions is what the person must extend.
+    if any(s.leg for s in recent):
+        missing.append(
+            f"{gates.window} sessions in a row without pain or tingling down a leg (leg "
+            "symptoms hold you here, so we don't add load on an irritated nerve)"
+        )
+    # The trailing run of calm, neutral sessions is what the person must extend.
     run = calm_run(sessions, gates)
-    if run < gates.window:
+    if run < gates.window and not any(s.leg for s in recent):
         more = gates.window - run
         missing.append(
-            f"{more} more session{'s' if more != 1 else ''} in a row with a flat back and pain "
-            f"at {gates.max_pain_to_advance}/10 or less"
+            f"{more} more session{'s' if more != 1 else ''} in a row with a neutral back and "
+            f"pain at {gates.max_pain_to_advance}/10 or less"
         )
-    if not missing and not settled(sessions[-1]):
-        # The rule asks for a settled next morning, so the step up waits for that answer.
-        missing.append("your back settled the morning after this session (I'll ask tomorrow)")
+    if not missing:
+        # The rule asks for a known, settled next morning after each of the last sessions.
+        unknown = [s for s in recent[:-1] if s.morning_pain is None]
+        if unknown:
+            days = ", ".join(f"{s.day:%a %d %b}" for s in unknown)
+            missing.append(
+                "how your back felt the morning after "
+                + ("your session" if len(unknown) == 1 else "your sessions")
+                + f" on {days}: I never got an answer, so I can't tell it settled. Answer the "
+                "morning question when it comes (with your reminder or your first message of "
+                "the day) and a few more sessions will make up for it"
+            )
+        elif not settled(recent[-1]):
+            missing.append("your back settled the morning after this session (I'll ask tomorrow)")
     if phase_start_comfort is not None:
         dropped = [
             s.comfort

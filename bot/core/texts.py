@@ -44,6 +44,12 @@ CLINICIAN_PAUSE = (
     "When a clinician has cleared you to exercise, press the button below or send /resume."
 )
 
+# What "neutral" means, said once wherever the coach asks about it.
+NEUTRAL_MEANS = (
+    "Neutral: your lower back keeps its natural small curve, neither pressed flat nor arched, "
+    "and your pelvis stays still."
+)
+
 PRIVACY = (
     "What I store: your answers (pain scores, whether your back stayed flat, deadlift comfort, "
     "safety screen answers), your phase and the decisions taken on it, your time zone and "

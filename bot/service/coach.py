@@ -46,6 +46,9 @@ Clock = Callable[[], datetime]
 Handler = Callable[[Turn, str], Awaitable[list[Reply]]]
 
 NEEDS_ONBOARDING = {"routine", "checkin", "progress", "remind", "snooze", "pause", "summary"}
+AFTER_ROUTINE = "rt"  # the open "question" after a private routine: done, or the pain score
+# Ways into the day that ask the next morning's question first.
+MORNING_FIRST = {"routine", "checkin", "progress", "start"}
 MAX_PAUSE_DAYS = 90
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 # Charts show pain scores: a folder only this user can read, emptied of a person on /delete.
@@ -169,11 +172,24 @@ class Coach:
         needs_setup = name in NEEDS_ONBOARDING and not group_routine
         if needs_setup and not person.onboarded and not person.safety_hold:
             return [turn.private("Let's get you set up first.")] + onboarding.start(turn)
-        if person.onboarded and not (person.pending and person.pending.get("flow") == "am"):
-            due = await checkin.morning_due(turn)
-            if due is not None and name in {"routine", "checkin", "progress", "start"}:
-                return [checkin.ask_morning(turn, due, then=f"/{name} {args}".strip())]
+        if name in MORNING_FIRST and not group_routine:
+            asked = await self._morning_first(turn, f"/{name} {args}".strip())
+            if asked is not None:
+                return [asked]
         return await handler(turn, args)
+
+    async def _morning_first(self, turn: Turn, then: str) -> Reply | None:
+        """The next morning's question, as the first thing of the day whatever the way in
+        (reminder Start, /routine, Done, /checkin, a quick check-in, a team post, a typed
+        number). It interrupts once a day; its buttons still count after that."""
+        person = turn.person
+        if not person.onboarded or person.safety_hold:
+            return None
+        due = await checkin.morning_due(turn)
+        if due is None or due.morning_asked_on == turn.today:
+            return None
+        due.morning_asked_on = turn.today
+        return checkin.ask_morning(turn, due, then=then)
 
     async def _pressed(self, turn: Turn, payload: str) -> list[Reply]:
         action = parse_action(payload)
@@ -187,16 +203,19 @@ class Coach:
             return replies
         if action.flow == team.FLOW:  # a team post's "Start my routine": whoever presses it
             return await team.pressed(turn, action, self._private_routine)
+        personal = {reminders.FLOW, "clr", "rt", checkin.REVIEW}
+        if action.flow in personal and action.ref != turn.person.id:
+            return [_not_yours()]
         if action.flow == reminders.FLOW:  # a reminder's Start / Later / Skip today
-            if action.ref != turn.person.id:
-                return [_not_yours()]
             if action.step == reminders.START:
                 return await self._command(turn, "routine", "")
             return await reminders.pressed(turn, action.step, action.value)
+        if action.flow == "rt":  # "Show today's routine" after onboarding
+            return await self._command(turn, "routine", "")
         if action.flow == "clr":
-            if action.ref != turn.person.id:
-                return [_not_yours()]
-            return self._cleared(turn)
+            return await self._cleared(turn)
+        if action.flow == checkin.REVIEW:
+            return checkin.reviewed(turn)
         pending = turn.person.pending
         if pending and (pending["flow"], pending["step"], pending["ref"]) == (
             action.flow,
@@ -206,6 +225,19 @@ class Coach:
             return await self._answer(turn, pending, action.value, pressed=True)
         if not await self._owns(turn, action):
             return [_not_yours()]
+        if action.flow == checkin.MORNING:
+            # The morning question's buttons count even after the person moved on.
+            try:
+                replies, _ = await checkin.answer_morning(turn, action.ref, action.value)
+            except BadAnswer as bad:
+                return [turn.private(str(bad))]
+            return replies
+        if action.flow == checkin.TEST:  # a test answered after the person moved on
+            try:
+                replies, _ = await checkin.answer_test(turn, action.step, action.value)
+            except BadAnswer as bad:
+                return [turn.private(str(bad))]
+            return replies
         return [Reply("That question has already been answered.", alert=True, private=True)]
 
     async def _owns(self, turn: Turn, action: Action) -> bool:
@@ -225,10 +257,20 @@ class Coach:
                 return await checkin.answer(turn, step, ref, value, pressed)
             if flow == checkin.MORNING:
                 then = pending.get("then")
-                replies = await checkin.answer_morning(turn, ref, value)
-                if isinstance(then, str) and then:
-                    name, _, args = then[1:].partition(" ")
-                    replies += await self._command(turn, name, args)
+                then = then if isinstance(then, str) and then else None
+                replies, carry_on = await checkin.answer_morning(turn, ref, value, then)
+                if carry_on and then:
+                    replies += await self._then(turn, then)
+                return replies
+            if flow == safety.SCREEN:
+                replies, then_command = await safety.answer_screen(turn, step, value)
+                if then_command:
+                    replies += await self._then(turn, then_command)
+                return replies
+            if flow == checkin.TEST:
+                replies, then_command = await checkin.answer_test(turn, step, value)
+                if then_command:
+                    replies += await self._then(turn, then_command)
                 return replies
             if flow == "del":
                 return await self._confirm_delete(turn, value, pressed)
@@ -237,6 +279,11 @@ class Coach:
             return [turn.private(str(bad))]
         turn.clear_pending()
         return [turn.private("I lost track of that question. Send /help.")]
+
+    async def _then(self, turn: Turn, then: str) -> list[Reply]:
+        """Carry on with the command a question interrupted."""
+        name, _, args = then[1:].partition(" ")
+        return await self._command(turn, name, args)
 
     # Commands ---------------------------------------------------------------------------------
 
@@ -266,6 +313,9 @@ class Coach:
             lighter=turn.person.lighter_dose,
             private=False,
         )
+        if not turn.person.pending:
+            # A "done" or a bare number typed next means this routine (see `_free_words`).
+            turn.ask(AFTER_ROUTINE, "done", turn.person.id, on=turn.today.isoformat())
         if safety.is_paused(turn):
             return [turn.private("Your program is paused (/resume to end it)."), reply]
         return [reply]
@@ -332,7 +382,15 @@ class Coach:
         elif not turn.person.timezone:
             return [turn.private("Add your time zone, e.g. /remind 07:30 Europe/Berlin")]
         reminders.set_time(turn, at, days)
-        return [turn.private(reminders.describe(turn))]
+        text = reminders.describe(turn)
+        if turn.person.safety_hold:
+            text += (
+                " Nothing will be sent while your program is on hold after a safety answer; "
+                "reminders start again once a clinician has cleared you."
+            )
+        elif safety.is_paused(turn):
+            text += " Nothing will be sent while you're paused; /resume starts them again."
+        return [turn.private(text)]
 
     async def _pause(self, turn: Turn, args: str) -> list[Reply]:
         days: int | None = None
@@ -361,7 +419,7 @@ class Coach:
             return self._held(turn)
         if not safety.is_paused(turn):
             return [turn.private("You're not paused. /routine shows today's plan.")]
-        person.paused_until = None
+        await safety.resume(turn)
         reminders.reschedule(turn)
         return [turn.private("Welcome back! Reminders are on again. /routine shows today's plan.")]
 
@@ -420,13 +478,12 @@ class Coach:
             )
         ]
 
-    def _cleared(self, turn: Turn) -> list[Reply]:
+    async def _cleared(self, turn: Turn) -> list[Reply]:
         person = turn.person
         if not person.safety_hold:
             return [Reply("You're not on hold.", alert=True, private=True)]
         held_for = person.safety_hold
-        person.safety_hold = None
-        person.paused_until = None
+        await safety.cleared(turn)
         reminders.reschedule(turn)
         if not person.onboarded:
             # After an emergency answer the clinician-first questions were never asked.

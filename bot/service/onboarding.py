@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.actions import Action
 from bot.core.answers import BadAnswer, clean_text, read_comfort, read_score, read_yes_no
 from bot.core.messages import Button, Reply
 from bot.core.schedule import parse_hhmm
@@ -129,7 +130,9 @@ async def answer(turn: Turn, step: str, value: str, pressed: bool) -> list[Reply
         ]
     if step == "time":
         text = clean_text(value).lower()
-        if text not in OFF_WORDS:
+        if text in OFF_WORDS:
+            reminders.turn_off(turn)  # a second /start may turn off a reminder set before
+        else:
             try:
                 at = parse_hhmm(text)
             except ValueError as error:
@@ -155,9 +158,12 @@ def finish(turn: Turn) -> list[Reply]:
         person.phase_started_on = turn.today
     when = reminders.describe(turn)
     opener = "You're all set." if first_time else "Settings updated."
+    where = f"You start in {turn.phase.name}." if first_time else f"You're in {turn.phase.name}."
+    show = Button("Show today's routine", Action("rt", "open", "1", person.id).encode())
     return [
         turn.private(
-            f"{opener} {when}\nYou start in {turn.phase.name}. Send /routine to see today's "
-            "routine, and press Done when you've finished it. /help lists everything."
+            f"{opener} {when}\n{where} Press the button (or send /routine) for today's "
+            "routine, and press Done when you've finished it. /help lists everything.",
+            buttons=((show,),),
         )
     ]

@@ -1,16 +1,29 @@
-"""Red-flag holds and pauses: when the coach must not prompt exercise."""
+"""Red-flag holds, pauses and the red-flag screen asked outside a check-in: when the coach must
+not prompt exercise, and how it finds out."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from bot.core.actions import Action
-from bot.core.messages import Button
+from bot.core.answers import read_yes_no
+from bot.core.messages import Button, Reply
+from bot.core.texts import (
+    CLINICIAN_PAUSE,
+    CLINICIAN_SIGNS,
+    EMERGENCY_SIGNS,
+    EMERGENCY_STOP,
+    choice_buttons,
+)
 from bot.service.turn import Turn
 from storage import outbox
+from storage.models import Pause
 
 # "/pause" without a number pauses until /resume.
 UNTIL_RESUMED = datetime(9999, 1, 1, tzinfo=UTC)
+
+SCREEN = "scr"  # the red-flag screen on its own: Action("scr", "rf"|"rfc", answer, person id)
+SCREEN_CHOICES = [("None of these", "no"), ("Yes, at least one", "yes")]
 
 
 async def hold(turn: Turn, kind: str) -> None:
@@ -18,6 +31,21 @@ async def hold(turn: Turn, kind: str) -> None:
     turn.person.safety_hold = kind
     turn.clear_pending()
     await outbox.cancel_pending(turn.repo.session, turn.person.id, turn.now)
+    await _begin_pause(turn, kind, None)
+
+
+async def stop_replies(turn: Turn, kind: str) -> list[Reply]:
+    """Hold the person and say what to do: the emergency advice or see a clinician first."""
+    await hold(turn, kind)
+    message = EMERGENCY_STOP if kind == "emergency" else CLINICIAN_PAUSE
+    return [turn.private(message, buttons=clearance_buttons(turn))]
+
+
+async def cleared(turn: Turn) -> None:
+    """The person says a clinician has cleared them: the hold and any pause end now."""
+    turn.person.safety_hold = None
+    turn.person.paused_until = None
+    await _end_pause(turn)
 
 
 def clearance_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
@@ -34,4 +62,49 @@ async def pause(turn: Turn, days: int | None) -> datetime:
     until = UNTIL_RESUMED if days is None else turn.now + timedelta(days=days)
     turn.person.paused_until = until
     await outbox.cancel_pending(turn.repo.session, turn.person.id, turn.now)
+    await _end_pause(turn)  # a new /pause replaces the one going on
+    await _begin_pause(turn, "pause", None if days is None else until)
     return until
+
+
+async def resume(turn: Turn) -> None:
+    turn.person.paused_until = None
+    await _end_pause(turn)
+
+
+async def _begin_pause(turn: Turn, kind: str, until: datetime | None) -> None:
+    turn.repo.add(Pause(person_id=turn.person.id, kind=kind, started_at=turn.now, ended_at=until))
+
+
+async def _end_pause(turn: Turn) -> None:
+    going = await turn.repo.open_pause(turn.person.id, turn.now)
+    if going is not None:
+        going.ended_at = turn.now
+
+
+# The red-flag screen outside a check-in (creeping morning pain, words that name a sign) -------
+
+
+def ask_screen(turn: Turn, step: str = "rf", *, then: str | None = None) -> Reply:
+    """Ask one list of the screen; `then` is the command to carry on with when both are clear."""
+    turn.ask(SCREEN, step, turn.person.id, then=then)
+    if step == "rf":
+        text = "One safety check. Do you have any of these right now?\n" + EMERGENCY_SIGNS
+    else:
+        text = "And do any of these apply to you now?\n" + CLINICIAN_SIGNS
+    return turn.private(text, buttons=choice_buttons(SCREEN, step, turn.person.id, SCREEN_CHOICES))
+
+
+async def answer_screen(turn: Turn, step: str, value: str) -> tuple[list[Reply], str | None]:
+    """The screen's answers: a yes stops; both clear carries on with the pending command."""
+    then = (turn.person.pending or {}).get("then")
+    if read_yes_no(value):
+        return await stop_replies(turn, "emergency" if step == "rf" else "clinician"), None
+    if step == "rf":
+        return [ask_screen(turn, "rfc", then=then if isinstance(then, str) else None)], None
+    turn.clear_pending()
+    clear = turn.private(
+        "Thanks, nothing there that needs urgent care. If any of those signs appear, stop and "
+        "get help straight away."
+    )
+    return [clear], then if isinstance(then, str) and then else None

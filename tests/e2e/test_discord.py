@@ -950,7 +950,7 @@ async def test_real_coach_onboarding_and_checkin_by_buttons(
         for label in ("2", "No", "Yes", "7"):
             await _press_label(fake, message_id, label, ANN)
         last = fake.find(lambda call: call.route in ("followup", "followup_edit"))[-1]
-        assert "Logged: pain 2/10, back flat: yes, deadlift comfort: 7" in last.json["content"]
+        assert "Logged: pain 2/10, back neutral: yes, deadlift comfort: 7" in last.json["content"]
         assert last.flags & EPHEMERAL or fake.message_ephemeral[int(message_of(last)["id"])]
     assert_no_public_health_data(fake)
 

@@ -956,7 +956,7 @@ async def test_real_coach_routine_and_checkin_by_buttons(
         step = await press(telegram_fake, ANA, question, "2")
         assert "down a leg" in step.text and step.method == "editMessageText"
         step = await press(telegram_fake, ANA, step, "No")
-        assert "flat and neutral" in step.text
+        assert "stay neutral on every rep" in step.text
         step = await press(telegram_fake, ANA, step, "Yes")
         assert "deadlift" in step.text
         mark = telegram_fake.mark()
@@ -1105,7 +1105,7 @@ async def test_real_coach_restart_in_the_middle_of_a_checkin(
     try:
         async with running(telegram_fake, telegram_settings, second):
             flat = await press(telegram_fake, ANA, leg, "No")
-            assert "flat and neutral" in flat.text
+            assert "stay neutral on every rep" in flat.text
             # A typed answer to the next open question is understood as well.
             comfort = await say(telegram_fake, ANA, "yes", lambda p: "deadlift" in p["text"])
             assert comfort.chat_id == ANA

@@ -59,7 +59,7 @@ def test_scripted_console_conversation(tmp_path: Path) -> None:
     out = result.stdout
     assert "You're all set" in out
     assert "[1] Done - check in" in out
-    assert "Logged: pain 2/10, back flat: yes, deadlift comfort: 7" in out
+    assert "Logged: pain 2/10, back neutral: yes, deadlift comfort: 7" in out
     assert "Sessions: 1 in all" in out
 
 

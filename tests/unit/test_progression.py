@@ -66,7 +66,7 @@ CASES = [
         True,
         Decision.HOLD,
         False,
-        "flat back and pain at 3/10",
+        "neutral back and pain at 3/10",
     ),
     (
         "pain above 5 regresses",
