@@ -323,7 +323,7 @@ async def _entry_test_state(turn: Turn, latest: CheckIn | None) -> tuple[str | N
         return None, False
     last_failed = results[-1].at if results else None
     done_at = latest.completed_at if latest is not None else None
-    failed = last_failed is not None and (done_at is None or last_failed >= done_at)
+    failed = last_failed is not None and (done_at is None or last_failed > done_at)
     return test.id, failed
 
 

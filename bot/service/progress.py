@@ -17,7 +17,7 @@ from bot.charts import (
 )
 from bot.core.adherence import adherence
 from bot.core.messages import Reply
-from bot.service import reminders, team
+from bot.service import reminders, safety, team
 from bot.service.turn import Turn
 from storage.models import CheckIn
 
@@ -49,7 +49,12 @@ async def summary(turn: Turn) -> str:
         and (person.phase_started_on is None or c.local_date >= person.phase_started_on)
     ]
     start = person.created_at.astimezone(turn.zone).date()
-    done, planned = adherence({c.local_date for c in rows}, turn.today, start, person.remind_days)
+    paused = await safety.days_paused(
+        turn.repo, person.id, turn.zone, turn.today - timedelta(days=13), turn.today
+    )
+    done, planned = adherence(
+        {c.local_date for c in rows}, turn.today, start, person.remind_days, paused=paused
+    )
     percent = round(100 * done / planned) if planned else 0
     pains = [c.pain_during for c in recent if c.pain_during is not None]
     comforts = [c.comfort for c in recent if c.comfort is not None]

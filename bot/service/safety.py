@@ -3,9 +3,11 @@ not prompt exercise, and how it finds out."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.core.actions import Action
+from bot.core.adherence import paused_days
 from bot.core.answers import read_yes_no
 from bot.core.messages import Button, Reply
 from bot.core.texts import (
@@ -18,6 +20,7 @@ from bot.core.texts import (
 from bot.service.turn import Turn
 from storage import outbox
 from storage.models import Pause
+from storage.repository import Repository
 
 # "/pause" without a number pauses until /resume.
 UNTIL_RESUMED = datetime(9999, 1, 1, tzinfo=UTC)
@@ -70,6 +73,20 @@ async def pause(turn: Turn, days: int | None) -> datetime:
 async def resume(turn: Turn) -> None:
     turn.person.paused_until = None
     await _end_pause(turn)
+
+
+async def days_paused(
+    repo: Repository, person_id: int, zone: ZoneInfo, first: date, last: date
+) -> set[date]:
+    """The local days from `first` to `last` that were paused or on hold: not planned days."""
+    spans = [
+        (
+            p.started_at.astimezone(zone).date(),
+            p.ended_at.astimezone(zone).date() if p.ended_at else None,
+        )
+        for p in await repo.pauses(person_id)
+    ]
+    return paused_days(spans, first, last)
 
 
 async def _begin_pause(turn: Turn, kind: str, until: datetime | None) -> None:

@@ -29,7 +29,7 @@ from bot.core.content import Library, Program
 from bot.core.messages import Reply
 from bot.core.progression import Session, calm_run
 from bot.core.reminder_plan import weekdays_of
-from bot.service import checkin
+from bot.service import checkin, safety
 from bot.service.turn import Turn
 from storage.models import CheckIn, Person
 from storage.repository import Repository
@@ -252,8 +252,14 @@ async def weekly_replies(
         week_start = today - timedelta(days=WEEK_DAYS - 1)
         week = [c for c in recent if week_start <= c.local_date <= today]
         start = person.created_at.astimezone(zone).date()
+        paused = await safety.days_paused(repo, person_id, zone, week_start, today)
         done, planned = adherence(
-            {c.local_date for c in recent}, today, start, person.remind_days, window=WEEK_DAYS
+            {c.local_date for c in recent},
+            today,
+            start,
+            person.remind_days,
+            window=WEEK_DAYS,
+            paused=paused,
         )
         any_sessions = bool(recent) or await repo.last_completed_checkin(person_id) is not None
         total, first_day, tail = await repo.phase_summary(
