@@ -1,5 +1,5 @@
-"""The /progress chart: back pain and deadlift comfort per session, sessions per week, phase
-changes, over the last weeks, as a PNG sized for a phone screen.
+"""The /progress chart: back pain during and the next morning, deadlift comfort per session,
+sessions per week, phase changes, over the last weeks, as a PNG sized for a phone screen.
 
 Drawn with matplotlib's object API (`Figure` + `FigureCanvasAgg`): no pyplot, no global figure
 state, so charts can be rendered in worker threads (`render_progress_async`) while the event
@@ -26,10 +26,11 @@ FIG_INCHES = (7.2, 9.0)
 DPI = 150
 SIZE_PX = (round(FIG_INCHES[0] * DPI), round(FIG_INCHES[1] * DPI))
 
-# Okabe-Ito colours: told apart with every common colour-vision deficiency; the two lines also
+# Okabe-Ito colours: told apart with every common colour-vision deficiency; the three lines also
 # differ by marker shape and dash so they survive greyscale.
 PAIN_COLOUR = "#D55E00"
 COMFORT_COLOUR = "#0072B2"
+MORNING_COLOUR = "#009E73"
 BAR_COLOUR = "#9BB8CC"
 MARK_COLOUR = "#333333"
 
@@ -44,12 +45,20 @@ TREND_SESSIONS = 3
 
 @dataclass(frozen=True)
 class ChartPoint:
-    """One completed check-in: its local date, pain during the routine and deadlift comfort
-    (both 0-10; comfort None when the person did not lift)."""
+    """One completed check-in: its local date, pain during the routine, deadlift comfort and
+    the next morning's pain (all 0-10; comfort None when the person did not lift, morning pain
+    None until the morning question is answered)."""
 
     day: date
     pain_during: int | None
     comfort: int | None
+    morning_pain: int | None = None
+
+    @property
+    def morning_day(self) -> date:
+        """The morning pain is drawn on the day it describes, the morning after the session,
+        not on the session's day (the row it is stored on)."""
+        return self.day + timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ class CheckInLike(Protocol):
     def comfort(self) -> int | None: ...
     @property
     def lifted(self) -> bool | None: ...
+    @property
+    def morning_pain(self) -> int | None: ...
 
 
 class DecisionLike(Protocol):
@@ -90,6 +101,7 @@ def points_from_checkins(checkins: Sequence[CheckInLike]) -> list[ChartPoint]:
             day=c.local_date,
             pain_during=c.pain_during,
             comfort=c.comfort if c.lifted is not False else None,
+            morning_pain=c.morning_pain,
         )
         for c in checkins
     ]
@@ -213,6 +225,19 @@ def render_progress(
 
     Returns None when there is no check-in in that window: the caller sends a text instead.
     """
+    fig = draw_progress(points, marks, today, weeks)
+    if fig is None:
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # No bbox_inches="tight": the image is always exactly SIZE_PX.
+    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
+    return out
+
+
+def draw_progress(
+    points: Sequence[ChartPoint], marks: Sequence[PhaseMark], today: date, weeks: int = 8
+) -> Figure | None:
+    """The chart of `render_progress` as a figure (None when there is nothing to draw)."""
     start = today - timedelta(days=7 * weeks - 1)
     shown = sorted((p for p in points if start <= p.day <= today), key=lambda p: p.day)
     if not shown:
@@ -230,14 +255,26 @@ def render_progress(
     def x_of(day: date) -> float:
         return float((day - start).days)
 
-    # Pain and comfort per session.
+    # Pain and comfort per session; morning pain on the morning after (see `morning_day`).
     pain = [(x_of(p.day), p.pain_during) for p in shown if p.pain_during is not None]
     comfort = [(x_of(p.day), p.comfort) for p in shown if p.comfort is not None]
+    morning = [
+        (x_of(p.morning_day), p.morning_pain)
+        for p in shown
+        if p.morning_pain is not None and p.morning_day <= today
+    ]
     if pain:
         xs, ys = zip(*pain, strict=True)
         top.plot(
             xs, ys, color=PAIN_COLOUR, marker="o", markersize=7, linewidth=2.5,
             label="Back pain during",
+        )  # fmt: skip
+    # Drawn second so the legend's first column holds the two pain lines.
+    if morning:
+        xs, ys = zip(*morning, strict=True)
+        top.plot(
+            xs, ys, color=MORNING_COLOUR, marker="^", markersize=8, linewidth=2.5,
+            linestyle="-.", label="Morning back pain",
         )  # fmt: skip
     if comfort:
         xs, ys = zip(*comfort, strict=True)
@@ -245,7 +282,8 @@ def render_progress(
             xs, ys, color=COMFORT_COLOUR, marker="s", markersize=7, linewidth=2.5,
             linestyle="--", label="Deadlift comfort",
         )  # fmt: skip
-    # The latest value of each line, written beside it (pain above, comfort below).
+    # The latest value of pain and comfort, written beside it (pain above, comfort below); the
+    # morning line is left unlabelled so the right end of the chart stays readable.
     for series, colour, dy in ((pain, PAIN_COLOUR, 12), (comfort, COMFORT_COLOUR, -12)):
         if series:
             x, y = series[-1]
@@ -259,7 +297,7 @@ def render_progress(
     top.set_ylabel("0-10", fontsize=TEXT_PT)
     top.grid(axis="y", color="#DDDDDD", linewidth=1)
     top.tick_params(labelsize=TEXT_PT)
-    if pain or comfort:
+    if pain or comfort or morning:
         top.legend(
             loc="lower center",
             bbox_to_anchor=(0.5, 1.0),
@@ -307,11 +345,7 @@ def render_progress(
             color=MARK_COLOUR,
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.65, "pad": 2},
         )
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # No bbox_inches="tight": the image is always exactly SIZE_PX.
-    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
-    return out
+    return fig
 
 
 async def render_progress_async(

@@ -45,6 +45,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 # Cues and headlines are shown inside a routine or a reminder, so they must stay short.
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Slug = Annotated[str, AfterValidator(_slug)]
+ROUTINE_CUES = 2  # cues shown per exercise in a routine
+_MINUTES = re.compile(r"\d\s*(?:min|mins|minutes)\b", re.IGNORECASE)
 
 
 def _compact(text: str) -> str:
@@ -116,6 +118,9 @@ class Exercise(_Model):
     setup: list[Text] = Field(min_length=1)
     steps: list[Text] = Field(min_length=1)
     cues: list[Short] = Field(min_length=1)
+    # The cue(s) that matter most, each one of `cues`: shown first in the routine, which has
+    # room for two cues per exercise.
+    key_cues: list[Short] = Field(min_length=1, max_length=ROUTINE_CUES)
     faults: list[Fault] = Field(min_length=1)
     dose: Dose
     minutes: float = Field(ge=0.5, le=30)
@@ -123,6 +128,10 @@ class Exercise(_Model):
     progresses_to: Text | None = None
     regresses_to: Text | None = None
     stop_if: list[Text] = Field(min_length=1)
+
+    def cues_key_first(self) -> list[str]:
+        """All cues, the key ones first (in `key_cues` order), then the rest as written."""
+        return [*self.key_cues, *(cue for cue in self.cues if cue not in self.key_cues)]
 
 
 class Avoid(_Model):
@@ -204,6 +213,15 @@ class Phase(_Model):
     gates: Gates = Gates()
     # Passed before anyone moves up into this phase.
     entry_test: SelfTest | None = None
+
+    @field_validator("headline")
+    @classmethod
+    def _no_minutes(cls, headline: str) -> str:
+        # The minutes are counted from the routine (and the lighter dose), so a fixed number
+        # here would go stale the day a dose changes.
+        if _MINUTES.search(headline):
+            raise ValueError("leave the minutes out: the coach adds them, counted from the routine")
+        return headline
 
 
 class Program(_Model):
@@ -433,6 +451,8 @@ def _reason(model: type[BaseModel], error: Mapping[str, Any]) -> str:
         return "unknown field; allowed here: " + ", ".join(allowed)
     if kind == "too_short" and isinstance(value, list):
         return "must list at least one item"
+    if kind == "too_long" and isinstance(value, list):
+        return f"must list at most {error['ctx']['max_length']} items (found {len(value)})"
     if kind == "string_too_short":
         return "must not be empty"
     reason = str(error["msg"]).removeprefix("Value error, ")
@@ -506,6 +526,7 @@ def _check_exercises(
                 _check_ref(name, path, target, known, problems)
         if ex.progresses_to is not None and ex.progresses_to == ex.regresses_to:
             problems.append(Problem(name, "regresses_to", "is the same exercise as progresses_to"))
+        _check_key_cues(name, ex, problems)
         labels = [("id", ex.id), ("name", ex.name)]
         labels += [(f"aliases.{i}", alias) for i, alias in enumerate(ex.aliases)]
         for path, text in labels:
@@ -515,6 +536,21 @@ def _check_exercises(
             elif owners.setdefault(key, ex.id) != ex.id:
                 other = owners[key]
                 problems.append(Problem(name, path, f"'{text}' also names exercise '{other}'"))
+
+
+def _check_key_cues(name: str, ex: Exercise, problems: list[Problem]) -> None:
+    """A key cue marks one of the exercise's cues: it must be written exactly as in `cues`."""
+    for i, cue in enumerate(ex.key_cues):
+        path = f"key_cues.{i}"
+        if cue in ex.key_cues[:i]:
+            problems.append(Problem(name, path, f"'{cue}' is already a key cue"))
+        elif cue not in ex.cues:
+            # A part of a cue: often a comma in a [flow, list] that split one cue in two.
+            guess = [c for c in ex.cues if cue in c] or difflib.get_close_matches(cue, ex.cues, 1)
+            hint = f"; did you mean '{guess[0]}'?" if guess else ""
+            problems.append(
+                Problem(name, path, f"'{cue}' is not one of the cues: copy it from `cues`{hint}")
+            )
 
 
 def _check_order(

@@ -4,7 +4,7 @@ every adapter can show it safely."""
 from __future__ import annotations
 
 from bot.core.actions import Action
-from bot.core.content import Avoid, Dose, Exercise, Library, Phase, Program
+from bot.core.content import ROUTINE_CUES, Avoid, Dose, Exercise, Library, Phase, Program
 from bot.core.messages import COMMANDS, Button, Reply
 
 NOT_MEDICAL_ADVICE = (
@@ -44,14 +44,14 @@ CLINICIAN_PAUSE = (
     "When a clinician has cleared you to exercise, press the button below or send /resume."
 )
 
-# What "neutral" means, said once wherever the coach asks about it.
-NEUTRAL_MEANS = (
-    "Neutral: your lower back keeps its natural small curve, neither pressed flat nor arched, "
-    "and your pelvis stays still."
+# What "neutral" means, said once in plain words wherever the routine asks for it.
+NEUTRAL_BACK = (
+    "Neutral means your lower back keeps its natural small curve: not pressed flat into the "
+    "floor, not arched, with the pelvis still."
 )
 
 PRIVACY = (
-    "What I store: your answers (pain scores, whether your back stayed flat, deadlift comfort, "
+    "What I store: your answers (pain scores, whether your back stayed neutral, deadlift comfort, "
     "safety screen answers), your phase and the decisions taken on it, your time zone and "
     "reminder time, and the chat account you use to reach me. I use them only to coach you.\n"
     "Who sees them: only you. Health answers are asked and shown in private chat, never in a "
@@ -67,6 +67,8 @@ def help_text() -> str:
         usage = f" {command.usage}" if command.usage else ""
         lines.append(f"/{command.name}{usage} - {command.description}")
     lines.append("")
+    lines.append(NEUTRAL_BACK)
+    lines.append("")
     lines.append(NOT_MEDICAL_ADVICE)
     return "\n".join(lines)
 
@@ -80,16 +82,26 @@ def phase_label(program: Program, index: int) -> str:
 
 
 def item_minutes(exercise: Exercise, dose: Dose) -> float:
-    # An exercise's minutes are for its own dose; scale by sets when a routine changes them.
-    return exercise.minutes * dose.sets / exercise.dose.sets
+    # An exercise's minutes are for its own dose; scale by the work (sets x reps, or sets x
+    # hold) when a routine or the lighter dose changes it.
+    return exercise.minutes * _work(dose) / _work(exercise.dose)
 
 
-def routine_minutes(library: Library, phase: Phase) -> int:
+def _work(dose: Dose) -> int:
+    return dose.sets * (dose.reps or dose.hold_seconds or 1)
+
+
+def routine_minutes(library: Library, phase: Phase, lighter: bool = False) -> int:
     total = 0.0
     for item in phase.routine:
         exercise = library.exercise(item.exercise)
-        total += item_minutes(exercise, item.dose or exercise.dose)
-    return round(total)
+        total += item_minutes(exercise, dose_for(item.dose or exercise.dose, lighter))
+    return max(1, round(total))
+
+
+def phase_headline(library: Library, phase: Phase, lighter: bool = False) -> str:
+    """The phase's one-line headline with the minutes of today's dose, for reminders and posts."""
+    return f"{phase.headline}, ~{routine_minutes(library, phase, lighter)} min"
 
 
 def routine_reply(
@@ -97,7 +109,7 @@ def routine_reply(
 ) -> Reply:
     phase = program.phases[index]
     lines = [
-        f"{phase_label(program, index)} (about {routine_minutes(library, phase)} min)",
+        f"{phase_label(program, index)} (about {routine_minutes(library, phase, lighter)} min)",
         phase.goal,
     ]
     if lighter:
@@ -108,11 +120,11 @@ def routine_reply(
         lines.append("")
         minutes = round(item_minutes(exercise, dose) * 2) / 2  # to the half minute
         lines.append(f"{number}. {exercise.name}: {dose.describe()} (~{minutes:g} min)")
-        lines.extend(f"   - {cue}" for cue in exercise.cues[:2])
+        lines.extend(f"   - {cue}" for cue in exercise.cues_key_first()[:ROUTINE_CUES])
     lines.append("")
     lines.append(
-        "Keep your lower back flat and neutral on every rep. Stop if pain passes 5/10, shoots "
-        "down a leg, or brings numbness or tingling. /exercise NAME shows one in full."
+        f"Keep your lower back neutral on every rep. {NEUTRAL_BACK} Stop if pain passes 5/10, "
+        "shoots down a leg, or brings numbness or tingling. /exercise NAME shows one in full."
     )
     done = Button("Done - check in", Action("rt", "done", "1", 0).encode())
     return Reply("\n".join(lines), buttons=((done,),), private=private, title="Today's routine")
@@ -123,8 +135,8 @@ def exercise_text(exercise: Exercise) -> str:
     lines.extend(f"- {step}" for step in exercise.setup)
     lines.append("How:")
     lines.extend(f"{n}. {step}" for n, step in enumerate(exercise.steps, start=1))
-    lines.append("Cues:")
-    lines.extend(f"- {cue}" for cue in exercise.cues)
+    lines.append("Cues (most important first):")
+    lines.extend(f"- {cue}" for cue in exercise.cues_key_first())
     lines.append("Common faults:")
     lines.extend(f"- {fault.fault} Fix: {fault.fix}" for fault in exercise.faults)
     lines.append(f"Dose: {exercise.dose.describe()}, about {exercise.minutes:g} min.")

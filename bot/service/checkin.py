@@ -28,7 +28,7 @@ from bot.core.progression import (
 from bot.core.texts import (
     CLINICIAN_SIGNS,
     EMERGENCY_SIGNS,
-    NEUTRAL_MEANS,
+    NEUTRAL_BACK,
     choice_buttons,
     score_buttons,
 )
@@ -82,7 +82,7 @@ def _question(turn: Turn, checkin: CheckIn, step: str, *, edit: bool = False) ->
         )
     if step == "flat":
         return turn.private(
-            f"Did your lower back stay neutral on every rep? ({NEUTRAL_MEANS})",
+            f"Did your lower back stay neutral on every rep? ({NEUTRAL_BACK})",
             buttons=choice_buttons(
                 FLOW, step, ref, [("Yes", "yes"), ("Mostly", "mostly"), ("No", "no")]
             ),

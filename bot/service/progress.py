@@ -22,9 +22,14 @@ from bot.service.turn import Turn
 from storage.models import CheckIn
 
 
-def _trend(values: Sequence[int], what: str, lower_is_better: bool) -> str:
+def _trend(
+    values: Sequence[int],
+    what: str,
+    lower_is_better: bool,
+    too_few: str = "not enough check-ins yet for a trend",
+) -> str:
     if len(values) < 2:
-        return f"{what}: not enough check-ins yet for a trend."
+        return f"{what}: {too_few}."
     before, now = trend_ends(values)  # the same ends as the chart's headline
     change = now - before
     if abs(change) < 1:
@@ -58,11 +63,19 @@ async def summary(turn: Turn) -> str:
     percent = round(100 * done / planned) if planned else 0
     pains = [c.pain_during for c in recent if c.pain_during is not None]
     comforts = [c.comfort for c in recent if c.comfort is not None]
+    # The next morning's pain, stored on its session's row, in session order.
+    mornings = [c.morning_pain for c in recent if c.morning_pain is not None]
     lines = [
         f"Phase {person.phase_index + 1} of {len(program.phases)}: {turn.phase.name}",
         f"Sessions: {len(rows)} in all, {len(phase_sessions)} in this phase.",
         f"Last 14 days: {done} of {planned} planned days done ({percent}%).",
         _trend(pains, "Pain during the routine", lower_is_better=True),
+        _trend(
+            mornings,
+            "Morning back pain",
+            lower_is_better=True,
+            too_few="not enough mornings answered yet",
+        ),
         _trend(comforts, "Deadlift comfort", lower_is_better=False),
     ]
     decisions = await turn.repo.decisions(person.id)

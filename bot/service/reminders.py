@@ -17,6 +17,7 @@ from bot.core.content import Library
 from bot.core.messages import Button, Reply
 from bot.core.reminder_plan import Kind, ReminderState, hhmm, plan_next, weekdays_of
 from bot.core.schedule import fire_instant, local_day, parse_hhmm
+from bot.core.texts import phase_headline
 from bot.service import safety
 from bot.service.turn import Turn
 
@@ -324,12 +325,13 @@ def _reminder_text(
 ) -> str:
     program = library.programs.get(program_id) or library.default_program()
     phase = program.phases[min(max(phase_index, 0), len(program.phases) - 1)]
+    headline = phase_headline(library, phase, lighter)  # the minutes of today's dose
     dose = " Lighter dose today." if lighter else ""
     if kind is Kind.EVENING:
-        return f"Still time for today's routine? {phase.headline}.{dose}"
+        return f"Still time for today's routine? {headline}.{dose}"
     if kind is Kind.SNOOZE:
-        return f"Here's your reminder again. Today: {phase.headline}.{dose}"
-    return f"Time for today's routine: {phase.headline}.{dose}"
+        return f"Here's your reminder again. Today: {headline}.{dose}"
+    return f"Time for today's routine: {headline}.{dose}"
 
 
 def reminder_reply(

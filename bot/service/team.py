@@ -21,6 +21,7 @@ from bot.core.adherence import adherence
 from bot.core.content import Library
 from bot.core.messages import Button, Platform, Reply
 from bot.core.schedule import fire_instant, local_day, next_fire_utc, parse_hhmm
+from bot.core.texts import phase_headline
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.service import reminders
 from bot.service.turn import Turn
@@ -406,7 +407,7 @@ async def export(turn: Turn) -> list[dict[str, Any]]:
 def post_reply(library: Library, team_id: int) -> Reply:
     """The daily team post: the routine headline and "Start my routine" (anyone may press)."""
     program = library.default_program()
-    headline = program.phases[0].headline if program.phases else GENERIC_HEADLINE
+    headline = phase_headline(library, program.phases[0]) if program.phases else GENERIC_HEADLINE
     start = Action(FLOW, START, "go", team_id).encode()
     return Reply(
         f"Today's routine: {headline}.\n"

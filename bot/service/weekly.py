@@ -193,7 +193,7 @@ def aim(
     if index + 1 >= len(phases):
         return (
             f"Next week: keep it up as maintenance, {_plural(gates.window, 'session')} with a "
-            f"flat back and {calm}."
+            f"neutral back and {calm}."
         )
     needed = max(gates.min_sessions - total, gates.window - calm_run(tail, gates), 0)
     count = min(needed or gates.window, WEEK_DAYS)
@@ -209,7 +209,7 @@ def aim(
         comfort = f", and deadlift comfort back near {start_comfort}/10"
     following = f"Phase {index + 2} ({phases[index + 1].name})"
     goal = f"to move up to {following}" if reachable else f"to get closer to {following}"
-    return f"Next week: {_plural(count, 'session')} with a flat back, {calm}{comfort}, {goal}."
+    return f"Next week: {_plural(count, 'session')} with a neutral back, {calm}{comfort}, {goal}."
 
 
 async def weekly_replies(

@@ -199,7 +199,7 @@ async def run(world: World, persona: Persona) -> None:
     if persona.setup is not None:
         await persona.setup(world)
     got: list[str] = []
-    for day, want in enumerate(persona.expected):
+    for day in range(len(persona.expected)):
         world.seen = []
         start = DAY0_0730 + day * DAY - timedelta(hours=1)
         await live(world, day, persona.plan(day))

@@ -56,7 +56,7 @@ class World:
             at += DAY
 
     async def train(self, at: datetime) -> None:
-        """A calm check-in with a flat back at `at`."""
+        """A calm check-in with a neutral back at `at`."""
         self.clock.now = at
         await self.chat.say("/checkin 2 yes 6")
         if "this morning" in self.chat.text:
@@ -117,7 +117,7 @@ async def test_summary_rides_on_the_sunday_reminder_once(world: World) -> None:
         "This week: 4 sessions in the last 7 days, 4 of 7 planned days done (57%)."
     )
     assert words.text.endswith(
-        "Next week: 2 sessions with a flat back, pain at 3/10 or less, "
+        "Next week: 2 sessions with a neutral back, pain at 3/10 or less, "
         "to move up to Phase 2 (Standing work)."
     )
     assert picture.image is not None and picture.image.parent == world.charts
@@ -305,25 +305,25 @@ def _aim(person: Person, sessions: list[Session], *, week: int = 3, total: int =
 def test_aim_for_each_state() -> None:
     # One session so far: 5 more are needed, and 10 days in the phase are not reached next week.
     assert _aim(_person(), _calm(1), week=1, total=1) == (
-        "Next week: 5 sessions with a flat back, pain at 3/10 or less, "
+        "Next week: 5 sessions with a neutral back, pain at 3/10 or less, "
         "to get closer to Phase 2 (Standing work)."
     )
     calm = _calm(3)
     assert _aim(_person(), calm) == (
-        "Next week: 3 sessions with a flat back, pain at 3/10 or less, "
+        "Next week: 3 sessions with a neutral back, pain at 3/10 or less, "
         "to move up to Phase 2 (Standing work)."
     )
     long_ago = [Session(SUNDAY - timedelta(days=9), 2, Neutral.YES, 6), *calm[1:]]
     assert _aim(_person(), long_ago, total=5) == (
-        "Next week: 1 session with a flat back, pain at 3/10 or less, "
+        "Next week: 1 session with a neutral back, pain at 3/10 or less, "
         "to move up to Phase 2 (Standing work)."
     )
     rough = [*calm[:2], Session(SUNDAY, 3, Neutral.MOSTLY, 6)]
     assert _aim(_person(), [long_ago[0], *rough[1:]], total=6).startswith(
-        "Next week: 3 sessions with a flat back"
+        "Next week: 3 sessions with a neutral back"
     )
     assert _aim(_person(phase_start_comfort=8), _calm(3, comfort=5), total=6) == (
-        "Next week: 3 sessions with a flat back, pain at 3/10 or less, and deadlift comfort "
+        "Next week: 3 sessions with a neutral back, pain at 3/10 or less, and deadlift comfort "
         "back near 8/10, to move up to Phase 2 (Standing work)."
     )
     assert _aim(_person(lighter_dose=True), calm) == (

@@ -10,11 +10,14 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import matplotlib.image
+from matplotlib.lines import Line2D
 
 from bot.charts import (
+    MORNING_COLOUR,
     SIZE_PX,
     ChartPoint,
     PhaseMark,
+    draw_progress,
     headline,
     marks_from_decisions,
     points_from_checkins,
@@ -151,11 +154,13 @@ def test_headline_looks_only_at_the_window() -> None:
 
 def test_rows_to_points_and_marks() -> None:
     rows = [
-        SimpleNamespace(local_date=TODAY, pain_during=3, comfort=6, lifted=True),
-        SimpleNamespace(local_date=TODAY, pain_during=2, comfort=None, lifted=False),
+        SimpleNamespace(local_date=TODAY, pain_during=3, comfort=6, lifted=True, morning_pain=2),
+        SimpleNamespace(
+            local_date=TODAY, pain_during=2, comfort=None, lifted=False, morning_pain=None
+        ),
     ]
     assert points_from_checkins(rows) == [
-        ChartPoint(TODAY, 3, 6),
+        ChartPoint(TODAY, 3, 6, morning_pain=2),
         ChartPoint(TODAY, 2, None),
     ]
     berlin = ZoneInfo("Europe/Berlin")
@@ -170,3 +175,44 @@ def test_rows_to_points_and_marks() -> None:
         PhaseMark(TODAY, "Phase 2: Standing work"),
         PhaseMark(TODAY, "Back to phase 1"),
     ]
+
+
+def lines_by_label(points: list[ChartPoint], today: date = TODAY) -> dict[str, Line2D]:
+    fig = draw_progress(points, [], today)
+    assert fig is not None
+    top = fig.axes[0]
+    legend = top.get_legend()
+    assert legend is not None
+    shown = [text.get_text() for text in legend.get_texts()]
+    lines = {str(line.get_label()): line for line in top.get_lines() if line.get_label()[0] != "_"}
+    assert sorted(shown) == sorted(lines)  # every drawn series has its legend entry
+    return lines
+
+
+def test_morning_pain_is_its_own_series_on_the_morning_after() -> None:
+    start = TODAY - timedelta(days=10)
+    points = [
+        ChartPoint(start, 4, 6, morning_pain=5),
+        ChartPoint(start + timedelta(days=3), 3, None),  # morning not answered
+        ChartPoint(start + timedelta(days=6), 3, 7, morning_pain=2),
+    ]
+    lines = lines_by_label(points)
+    assert set(lines) == {"Back pain during", "Morning back pain", "Deadlift comfort"}
+    morning, pain = lines["Morning back pain"], lines["Back pain during"]
+    # Plotted on the day the morning describes: one day after each session's point.
+    assert list(morning.get_xdata()) == [45.0 + 1, 51.0 + 1]
+    assert list(pain.get_xdata()) == [45.0, 48.0, 51.0]
+    assert list(morning.get_ydata()) == [5, 2]
+    # Told apart without colour too: its own marker and dash, and a colour-blind-safe colour.
+    others = [lines["Back pain during"], lines["Deadlift comfort"]]
+    assert morning.get_marker() not in {line.get_marker() for line in others}
+    assert morning.get_linestyle() not in {line.get_linestyle() for line in others}
+    assert morning.get_color() == MORNING_COLOUR
+
+
+def test_no_morning_answers_no_morning_line() -> None:
+    lines = lines_by_label([ChartPoint(TODAY - timedelta(days=2), 4, None)])
+    assert set(lines) == {"Back pain during"}
+    # Only mornings that have come: a session today has no morning to draw yet.
+    lines = lines_by_label([ChartPoint(TODAY, 4, None, morning_pain=3)])
+    assert "Morning back pain" not in lines

@@ -147,7 +147,8 @@ def _exercise(ex_id: str, **fields: Any) -> dict[str, Any]:
         "purpose": "A test exercise.",
         "setup": ["Lie down."],
         "steps": ["Move."],
-        "cues": ["Slowly"],
+        "cues": ["Slowly", "Pelvis still, back neutral", "Breathe out"],
+        "key_cues": ["Pelvis still, back neutral"],
         "faults": [{"fault": "Rushing.", "fix": "Slow down."}],
         "dose": {"sets": 2, "reps": 8},
         "minutes": 3,
@@ -177,14 +178,14 @@ def _good_files() -> Files:
                     "id": "one",
                     "name": "One",
                     "goal": "Start.",
-                    "headline": "One, ~5 min",
+                    "headline": "One",
                     "routine": [{"exercise": "a"}],
                 },
                 {
                     "id": "two",
                     "name": "Two",
                     "goal": "Go on.",
-                    "headline": "Two, ~5 min",
+                    "headline": "Two",
                     "routine": [{"exercise": "b", "dose": {"sets": 1, "hold_seconds": 20}}],
                     "gates": {"min_sessions": 8},
                 },
@@ -298,6 +299,61 @@ BROKEN: list[tuple[str, Callable[[Files], None], str, str, str]] = [
         "exercises/a.yaml",
         "cues",
         "at least one",
+    ),
+    (
+        "no key cue",
+        _edit("exercises/a.yaml", lambda d: d.pop("key_cues")),
+        "exercises/a.yaml",
+        "key_cues",
+        "required",
+    ),
+    (
+        "empty key cues",
+        _set("exercises/a.yaml", "key_cues", []),
+        "exercises/a.yaml",
+        "key_cues",
+        "at least one",
+    ),
+    (
+        "more key cues than the routine shows",
+        _set(
+            "exercises/a.yaml", "key_cues", ["Slowly", "Breathe out", "Pelvis still, back neutral"]
+        ),
+        "exercises/a.yaml",
+        "key_cues",
+        "at most 2 items (found 3)",
+    ),
+    (
+        "key cue that is not a cue",
+        _set("exercises/b.yaml", "key_cues", ["Pelvis still, back neutral!"]),
+        "exercises/b.yaml",
+        "key_cues.0",
+        "not one of the cues: copy it from `cues`; did you mean 'Pelvis still, back neutral'?",
+    ),
+    (
+        "key cue split by a comma in a flow list",
+        _files(
+            exercises__a=yaml.safe_dump(_exercise("a", progresses_to="b")).replace(
+                "key_cues:\n- Pelvis still, back neutral", "key_cues: [Pelvis still, back neutral]"
+            )
+        ),
+        "exercises/a.yaml",
+        "key_cues.0",
+        "did you mean 'Pelvis still, back neutral'?",
+    ),
+    (
+        "the same key cue twice",
+        _set("exercises/a.yaml", "key_cues", ["Slowly", "Slowly"]),
+        "exercises/a.yaml",
+        "key_cues.1",
+        "already a key cue",
+    ),
+    (
+        "minutes in a headline",
+        _set("programs/p.yaml", "phases.1.headline", "Two, ~5 min"),
+        "programs/p.yaml",
+        "phases.1.headline",
+        "leave the minutes out",
     ),
     (
         "bad slug",
