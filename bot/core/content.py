@@ -218,6 +218,7 @@ class Sign(_Model):
 class Negation(_Model):
     words: list[Said] = Field(min_length=1)
     window: int = Field(default=3, ge=1, le=10)
+    lists: list[Said] = []  # "or" in "no numbness or tingling" does not use up the window
     breaks: list[Said] = []
     not_negations: list[Said] = []
 

@@ -135,22 +135,28 @@ class _Message:
         self.tokens = words(text)
         self.window = 0 if negation is None else negation.window
         self.negators: set[int] = set()
+        self.lists: set[int] = set()
         self.breaks = {i for i, token in enumerate(self.tokens) if token == BREAK}
         if negation is not None:
             hedges = self._covered(negation.not_negations)  # "not sure if ..." negates nothing
             self.negators = self._covered(negation.words) - hedges
             self.breaks |= self._covered(negation.breaks)
+            self.lists = self._covered(negation.lists)
 
     def _covered(self, phrases: Iterable[str]) -> set[int]:
         return {i for span in _spans(self.tokens, phrases) for i in range(span.start, span.end)}
 
     def negated(self, start: int) -> bool:
-        """A negator within `window` words before `start`, with no clause break between."""
-        for i in range(start - 1, max(-1, start - 1 - self.window), -1):
-            if i in self.breaks:
+        """A negator within `window` words before `start`, with no clause break between; list
+        words ("or") don't count, so "no numbness or tingling" negates both."""
+        left = self.window
+        for i in range(start - 1, -1, -1):
+            if i in self.breaks or left == 0:
                 return False
             if i in self.negators:
                 return True
+            if i not in self.lists:
+                left -= 1
         return False
 
     def says(self, phrases: Iterable[str]) -> bool:
