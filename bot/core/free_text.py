@@ -72,10 +72,9 @@ _CONTRACTIONS = [
     (re.compile(r"\b(i|we|they|you)'?ve\b"), r"\1 have"),
     (re.compile(r"\bi'?m\b"), "i am"),
     (re.compile(r"\b(it|that|there|what)s\b"), r"\1 is"),
-    # Not "ill" for "I'll": "ill" is a word that matters here (feeling ill).
-    (re.compile(r"'s\b"), " is"),
+    (re.compile(r"'s\b"), " is"),  # "bum's numb" reads as "bum is numb"
     (re.compile(r"'re\b"), " are"),
-    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'ll\b"), " will"),  # only with the apostrophe: "ill" matters (feeling ill)
     (re.compile(r"'d\b"), " would"),
     (re.compile(r"\bcan not\b"), "cannot"),
 ]
