@@ -414,14 +414,22 @@ def _load_kind(
         if data is None:
             broken.add(path.stem)
             continue
-        try:
-            loaded.append((name, model.model_validate(data)))
-        except ValidationError as exc:
+        item = _validated(model, data, name, problems)
+        if item is None:
             broken.add(data["id"] if isinstance(data.get("id"), str) else path.stem)
-            problems.extend(
-                Problem(name, _dotted(e["loc"]), _reason(model, e)) for e in exc.errors()
-            )
+        else:
+            loaded.append((name, item))
     return loaded, broken
+
+
+def _validated(
+    model: type[M], data: dict[str, Any], name: str, problems: list[Problem]
+) -> M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(Problem(name, _dotted(e["loc"]), _reason(model, e)) for e in exc.errors())
+        return None
 
 
 def _load_file(folder: Path, name: str, model: type[M], problems: list[Problem]) -> M | None:
@@ -431,13 +439,7 @@ def _load_file(folder: Path, name: str, model: type[M], problems: list[Problem])
         problems.append(Problem(name, "", "file not found: the coach needs it to read messages"))
         return None
     data = _read_mapping(path, name, problems)
-    if data is None:
-        return None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(Problem(name, _dotted(e["loc"]), _reason(model, e)) for e in exc.errors())
-        return None
+    return None if data is None else _validated(model, data, name, problems)
 
 
 def _read_mapping(path: Path, name: str, problems: list[Problem]) -> dict[str, Any] | None:
