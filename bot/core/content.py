@@ -28,7 +28,11 @@ from pydantic import (
     model_validator,
 )
 
+from bot.core import free_text
+
 DEFAULT_PROGRAM_ID = "hamstrings-lower-back"
+RED_FLAGS_FILE = "phrases/red-flags.yaml"
+EVERYDAY_FILE = "phrases/everyday.yaml"
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -231,6 +235,55 @@ class Program(_Model):
     phases: list[Phase] = Field(min_length=1)
 
 
+def _said(text: str) -> str:
+    key = free_text.phrase_key(text)
+    if not key:
+        raise ValueError("needs at least one letter or digit")
+    return key
+
+
+# A phrase people type, stored normalised the way free_text reads messages.
+Said = Annotated[Text, AfterValidator(_said)]
+
+
+class Near(_Model):
+    """A word of each list close together, in either order: "my bum has gone numb"."""
+
+    one_of: list[Said] = Field(min_length=1)
+    and_one_of: list[Said] = Field(min_length=1)
+    within: int = Field(default=4, ge=0, le=10)  # words between the two
+
+
+class Sign(_Model):
+    id: Slug
+    level: Literal["emergency", "clinician", "leg"]
+    name: Text
+    phrases: list[Said] = Field(min_length=1)
+    near: list[Near] = []
+
+
+class Negation(_Model):
+    words: list[Said] = Field(min_length=1)
+    window: int = Field(default=3, ge=1, le=10)
+    lists: list[Said] = []  # "or" in "no numbness or tingling" does not use up the window
+    breaks: list[Said] = []
+    not_negations: list[Said] = []
+
+
+class RedFlagPhrases(_Model):
+    signs: list[Sign] = Field(min_length=1)
+    negation: Negation
+    ordinary: list[Text] = []  # messages that must not read as any red flag
+
+
+class EverydayPhrases(_Model):
+    done: list[Said] = Field(min_length=1)
+    bad_day: list[Said] = Field(min_length=1)
+    help: list[Said] = []
+    hello: list[Said] = []
+    number_words: list[Said] = []  # words around a score: "pain is about 3"
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
@@ -254,6 +307,9 @@ class Library:
     exercises: dict[str, Exercise]
     avoid: list[Avoid]
     programs: dict[str, Program]
+    # None only in libraries built by hand; load_library always fills them.
+    red_flags: RedFlagPhrases | None = None
+    everyday: EverydayPhrases | None = None
     _names: dict[str, str] = field(init=False, repr=False, compare=False)
     _pieces: list[tuple[str, str]] = field(init=False, repr=False, compare=False)
 
@@ -371,11 +427,17 @@ def _load(folder: Path) -> tuple[Library, list[Problem]]:
     for name, program in programs:
         _check_program(name, program, known, problems)
 
+    red_flags = _load_file(folder, RED_FLAGS_FILE, RedFlagPhrases, problems)
+    everyday = _load_file(folder, EVERYDAY_FILE, EverydayPhrases, problems)
+
     library = Library(
         exercises={ex_id: ex for ex_id, (_, ex) in by_id.items()},
         avoid=[entry for _, entry in avoid_by_id.values()],
         programs={p_id: p for p_id, (_, p) in programs_by_id.items()},
+        red_flags=red_flags,
+        everyday=everyday,
     )
+    _check_phrases(library, problems)
     return library, problems
 
 
@@ -399,14 +461,32 @@ def _load_kind(
         if data is None:
             broken.add(path.stem)
             continue
-        try:
-            loaded.append((name, model.model_validate(data)))
-        except ValidationError as exc:
+        item = _validated(model, data, name, problems)
+        if item is None:
             broken.add(data["id"] if isinstance(data.get("id"), str) else path.stem)
-            problems.extend(
-                Problem(name, _dotted(e["loc"]), _reason(model, e)) for e in exc.errors()
-            )
+        else:
+            loaded.append((name, item))
     return loaded, broken
+
+
+def _validated(
+    model: type[M], data: dict[str, Any], name: str, problems: list[Problem]
+) -> M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(Problem(name, _dotted(e["loc"]), _reason(model, e)) for e in exc.errors())
+        return None
+
+
+def _load_file(folder: Path, name: str, model: type[M], problems: list[Problem]) -> M | None:
+    """One required file of a fixed name, such as phrases/red-flags.yaml."""
+    path = folder / name
+    if not path.is_file():
+        problems.append(Problem(name, "", "file not found: the coach needs it to read messages"))
+        return None
+    data = _read_mapping(path, name, problems)
+    return None if data is None else _validated(model, data, name, problems)
 
 
 def _read_mapping(path: Path, name: str, problems: list[Problem]) -> dict[str, Any] | None:
@@ -607,3 +687,45 @@ def _check_program(name: str, program: Program, known: set[str], problems: list[
                 problems.append(Problem(name, path, f"'{item.exercise}' is already in this phase"))
             seen.add(item.exercise)
             _check_ref(name, path, item.exercise, known, problems)
+
+
+def _check_phrases(library: Library, problems: list[Problem]) -> None:
+    """Read the phrase files' own examples back: every sign phrase must read as its sign's
+    level (or a more urgent one), every `ordinary` message as no red flag, and every everyday
+    phrase as its intent. A phrase that is negated or shadowed would otherwise fail silently."""
+    expected: list[tuple[str, str, str, set[free_text.Kind]]] = []  # file, field, text, kinds
+    if library.red_flags is not None:
+        seen: set[str] = set()
+        for i, sign in enumerate(library.red_flags.signs):
+            if sign.id in seen:
+                problems.append(
+                    Problem(RED_FLAGS_FILE, f"signs.{i}.id", f"duplicate sign id '{sign.id}'")
+                )
+            seen.add(sign.id)
+            level = free_text.RED_FLAGS.index(free_text.Kind(sign.level))
+            urgent = set(free_text.RED_FLAGS[: level + 1])
+            expected += [
+                (RED_FLAGS_FILE, f"signs.{i}.phrases.{j}", p, urgent)
+                for j, p in enumerate(sign.phrases)
+            ]
+        not_red = set(free_text.Kind) - set(free_text.RED_FLAGS)
+        expected += [
+            (RED_FLAGS_FILE, f"ordinary.{j}", text, not_red)
+            for j, text in enumerate(library.red_flags.ordinary)
+        ]
+    if library.everyday is not None:
+        for kind in (
+            free_text.Kind.DONE,
+            free_text.Kind.BAD_DAY,
+            free_text.Kind.HELP,
+            free_text.Kind.HELLO,
+        ):
+            expected += [
+                (EVERYDAY_FILE, f"{kind.value}.{j}", p, {kind})
+                for j, p in enumerate(getattr(library.everyday, kind.value))
+            ]
+    for name, path, text, kinds in expected:
+        intent = free_text.read_free_text(text, library)
+        if intent.kind not in kinds:
+            found = intent.kind.value + (f" sign '{intent.sign}'" if intent.sign else "")
+            problems.append(Problem(name, path, f"'{text}' reads as {found}"))

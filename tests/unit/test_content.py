@@ -191,6 +191,21 @@ def _good_files() -> Files:
                 },
             ],
         },
+        "phrases/red-flags.yaml": {
+            "signs": [
+                {
+                    "id": "saddle",
+                    "level": "emergency",
+                    "name": "Saddle numbness",
+                    "phrases": ["Numb down there!"],
+                    "near": [{"one_of": ["bum"], "and_one_of": ["numb"]}],
+                },
+                {"id": "leg", "level": "leg", "name": "Leg", "phrases": ["sciatica"]},
+            ],
+            "negation": {"words": ["no", "not"], "breaks": ["but"]},
+            "ordinary": ["numbers", "my bum is not numb"],
+        },
+        "phrases/everyday.yaml": {"done": ["I'm done"], "bad_day": ["bad day"]},
     }
 
 
@@ -211,6 +226,10 @@ def test_good_fixture_loads(tmp_path: Path) -> None:
     assert phase.gates.min_sessions == 8
     assert phase.gates.min_days == 10  # defaults fill the rest
     assert library.find_exercise("BEE") is library.exercise("b")
+    assert library.red_flags is not None and library.everyday is not None
+    saddle = library.red_flags.signs[0]
+    assert saddle.phrases == ["numb down there"]  # stored normalised, as messages are read
+    assert library.everyday.done == ["i am done"]
 
 
 def _edit(name: str, change: Callable[[dict[str, Any]], None]) -> Callable[[Files], None]:
@@ -233,7 +252,7 @@ def _set(name: str, path: str, value: Any) -> Callable[[Files], None]:
 def _files(**replace: Any) -> Callable[[Files], None]:
     def apply(files: Files) -> None:
         for name, data in replace.items():
-            name = name.replace("__", "/") + ".yaml"
+            name = name.replace("__", "/").replace("_", "-") + ".yaml"  # red_flags: red-flags
             if data is None:
                 del files[name]
             else:
@@ -475,6 +494,90 @@ BROKEN: list[tuple[str, Callable[[Files], None], str, str, str]] = [
         "duplicate phase id",
     ),
     (
+        "no red-flag phrases",
+        _files(phrases__red_flags=None),
+        "phrases/red-flags.yaml",
+        "",
+        "not found",
+    ),
+    (
+        "unknown sign level",
+        _set("phrases/red-flags.yaml", "signs.1.level", "urgent"),
+        "phrases/red-flags.yaml",
+        "signs.1.level",
+        "emergency",
+    ),
+    (
+        "phrase without words",
+        _set("phrases/red-flags.yaml", "signs.0.phrases.0", "?!"),
+        "phrases/red-flags.yaml",
+        "signs.0.phrases.0",
+        "letter or digit",
+    ),
+    (
+        "no phrases",
+        _set("phrases/red-flags.yaml", "signs.1.phrases", []),
+        "phrases/red-flags.yaml",
+        "signs.1.phrases",
+        "at least one",
+    ),
+    (
+        "unknown near field",
+        _set("phrases/red-flags.yaml", "signs.0.near.0", {"one_of": ["bum"], "and_one": ["x"]}),
+        "phrases/red-flags.yaml",
+        "signs.0.near.0.and_one",
+        "did you mean 'and_one_of'",
+    ),
+    (
+        "unquoted no is a yes/no value in YAML",
+        _files(phrases__red_flags="signs: []\nnegation:\n  words: [no]\n"),
+        "phrases/red-flags.yaml",
+        "negation.words.0",
+        "valid string (found False)",
+    ),
+    (
+        "negation window out of range",
+        _set("phrases/red-flags.yaml", "negation.window", 0),
+        "phrases/red-flags.yaml",
+        "negation.window",
+        "greater than or equal to 1",
+    ),
+    (
+        "duplicate sign id",
+        _set("phrases/red-flags.yaml", "signs.1.id", "saddle"),
+        "phrases/red-flags.yaml",
+        "signs.1.id",
+        "duplicate sign id 'saddle'",
+    ),
+    (
+        "ordinary message that reads as a red flag",
+        _set("phrases/red-flags.yaml", "ordinary.0", "my bum went numb"),
+        "phrases/red-flags.yaml",
+        "ordinary.0",
+        "reads as emergency sign 'saddle'",
+    ),
+    (
+        "everyday phrase shadowed by a red flag",
+        _set("phrases/everyday.yaml", "bad_day", ["bad day", "sciatica again"]),
+        "phrases/everyday.yaml",
+        "bad_day.1",
+        "reads as leg sign 'leg'",
+    ),
+    (
+        "everyday phrase shadowed by an earlier intent",
+        _set("phrases/everyday.yaml", "bad_day", ["bad day, i am done"]),
+        "phrases/everyday.yaml",
+        "bad_day.0",
+        "reads as done",
+    ),
+    (
+        "no done phrases",
+        _edit("phrases/everyday.yaml", lambda d: d.pop("done")),
+        "phrases/everyday.yaml",
+        "done",
+        "required",
+    ),
+    (
         "no programs",
         _files(programs__p=None),
         "programs/",
@@ -529,6 +632,11 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
 
 def test_empty_or_missing_folder(tmp_path: Path) -> None:
     problems = check_content(tmp_path)
-    assert {(p.file, p.field) for p in problems} == {("exercises/", ""), ("programs/", "")}
+    assert {(p.file, p.field) for p in problems} == {
+        ("exercises/", ""),
+        ("programs/", ""),
+        ("phrases/red-flags.yaml", ""),
+        ("phrases/everyday.yaml", ""),
+    }
     with pytest.raises(ContentError):
         load_library(tmp_path / "nowhere")
