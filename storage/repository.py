@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from storage import link_tries
 from storage.models import (
     CheckIn,
     DecisionRecord,
@@ -130,6 +131,7 @@ class Repository:
     async def delete_person(self, person_id: int) -> None:
         # Child rows go by ON DELETE CASCADE; delete them explicitly too, so a backend or
         # connection without foreign-key enforcement cannot leave health data behind.
+        await link_tries.forget_person(self.session, person_id)
         for table in (TeamMember, LinkCode, OutboxMessage, DecisionRecord, CheckIn, Identity):
             await self.session.execute(delete(table).where(table.person_id == person_id))
         await self.session.execute(delete(Person).where(Person.id == person_id))
