@@ -185,7 +185,7 @@ class Coach:
             replies = await self._command(turn, "checkin", "")
             team.began_from(turn, action.value)  # "t<id>": the routine came from a team post
             return replies
-        if action.flow == team.FLOW:  # a team post's "Start my routine": whoever presses it
+        if action.flow == team.FLOW:  # "Start my routine": whoever presses it in the team's chat
             return await team.pressed(turn, action, self._private_routine)
         if action.flow == reminders.FLOW:  # a reminder's Start / Later / Skip today
             if action.ref != turn.person.id:
@@ -196,6 +196,8 @@ class Coach:
         if action.flow == "clr":
             if action.ref != turn.person.id:
                 return [_not_yours()]
+            if (action.step, action.value) != ("ok", "yes"):
+                return [Reply("That button isn't valid any more.", alert=True, private=True)]
             return self._cleared(turn)
         pending = turn.person.pending
         if pending and (pending["flow"], pending["step"], pending["ref"]) == (
