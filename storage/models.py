@@ -238,6 +238,20 @@ class LinkCode(Base):
     used_at: Mapped[datetime | None]
 
 
+class LinkTry(Base):
+    """A wrong `/link` code, kept for a quarter of an hour so guessing stays bounded (see
+    `bot.service.link_guard`). Deleting the account (/delete) clears `identity_id`: what is left
+    is a bare time that still counts towards the limit for everyone."""
+
+    __tablename__ = "link_tries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id", ondelete="SET NULL"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Team(Base):
     """A team channel: a daily routine post at a local time and a weekly digest."""
 

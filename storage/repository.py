@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from storage import link_tries
 from storage.models import (
     CheckIn,
     DecisionRecord,
@@ -174,6 +175,7 @@ class Repository:
     async def delete_person(self, person_id: int) -> None:
         # Child rows go by ON DELETE CASCADE; delete them explicitly too, so a backend or
         # connection without foreign-key enforcement cannot leave health data behind.
+        await link_tries.forget_person(self.session, person_id)
         for table in (
             TeamMember,
             LinkCode,

@@ -201,7 +201,7 @@ class Coach:
             replies = await self._command(turn, "checkin", "")
             team.began_from(turn, action.value)  # "t<id>": the routine came from a team post
             return replies
-        if action.flow == team.FLOW:  # a team post's "Start my routine": whoever presses it
+        if action.flow == team.FLOW:  # "Start my routine": whoever presses it in the team's chat
             return await team.pressed(turn, action, self._private_routine)
         personal = {reminders.FLOW, "clr", "rt", checkin.REVIEW}
         if action.flow in personal and action.ref != turn.person.id:
@@ -213,8 +213,12 @@ class Coach:
         if action.flow == "rt":  # "Show today's routine" after onboarding
             return await self._command(turn, "routine", "")
         if action.flow == "clr":
+            if (action.step, action.value) != ("ok", "yes"):
+                return [Reply("That button isn't valid any more.", alert=True, private=True)]
             return await self._cleared(turn)
         if action.flow == checkin.REVIEW:
+            if (action.step, action.value) != ("ok", "yes"):
+                return [Reply("That button isn't valid any more.", alert=True, private=True)]
             return checkin.reviewed(turn)
         pending = turn.person.pending
         if pending and (pending["flow"], pending["step"], pending["ref"]) == (

@@ -1,7 +1,8 @@
 """/link and /unlink: one person with one history across Telegram, Discord and the console.
 
-`/link` on one platform gives a one-time code (10 minutes, single use); `/link CODE` on the
-other joins the two identities. When both already have history, everything moves to the
+`/link` on one platform gives a one-time code (10 minutes, single use, also when two accounts
+send it at once); `/link CODE` on the other joins the two identities. Wrong codes are bounded
+(`bot.service.link_guard`). When both already have history, everything moves to the
 person who issued the code: check-ins, decisions and memberships are re-pointed, nothing is
 dropped. A wrong or expired code changes nothing.
 """
@@ -15,7 +16,7 @@ from sqlalchemy import delete, select, update
 
 from bot.core.answers import clean_text
 from bot.core.messages import Reply
-from bot.service import reminders
+from bot.service import link_guard, reminders
 from bot.service.turn import Turn
 from storage.models import (
     CheckIn,
@@ -86,17 +87,30 @@ async def _issue(turn: Turn) -> Reply:
 
 async def _redeem(turn: Turn, code: str) -> Reply:
     session = turn.repo.session
-    row = (await session.scalars(select(LinkCode).where(LinkCode.code == code))).first()
-    if row is None or row.used_at is not None or row.expires_at <= turn.now:
+    refused = await link_guard.refusal(turn)
+    if refused is not None:
+        return turn.private(refused)
+    live = (LinkCode.code == code, LinkCode.used_at.is_(None), LinkCode.expires_at > turn.now)
+    owner = await session.scalar(select(LinkCode.person_id).where(*live))
+    if owner is not None and owner == turn.person.id:
+        return turn.private("This chat is already linked to that account.")
+    # Claim the code in one statement: of two accounts sending it at the same moment, the
+    # second one's UPDATE waits for the first to commit and then matches no row.
+    claim = (
+        update(LinkCode)
+        .where(*live, LinkCode.person_id != turn.person.id)
+        .values(used_at=turn.now)
+        .returning(LinkCode.person_id)
+        .execution_options(synchronize_session=False)
+    )
+    keeper_id = await session.scalar(claim)
+    keeper = await session.get(Person, keeper_id) if keeper_id is not None else None
+    if keeper is None:
+        await link_guard.wrong_code(turn)
         return turn.private(
             "That code is wrong or has expired, so nothing changed. Send /link on your other "
             "chat app for a new one."
         )
-    if row.person_id == turn.person.id:
-        return turn.private("This chat is already linked to that account.")
-    row.used_at = turn.now
-    keeper = await session.get(Person, row.person_id)
-    assert keeper is not None  # the foreign key keeps it
     await merge(turn, keeper)
     return turn.private(
         "Linked! This chat and your other account are now one person with one history. "
@@ -134,8 +148,11 @@ async def merge(turn: Turn, keeper: Person) -> None:
     await session.execute(delete(TeamMember).where(TeamMember.person_id == leaving.id))
     await session.execute(delete(LinkCode).where(LinkCode.person_id == leaving.id))
     await session.execute(delete(Person).where(Person.id == leaving.id))
-    session.expunge(leaving)
-    session.expunge(turn.identity)
+    # Expunging the person cascades to the identities it has loaded (a brand-new account's
+    # own identity among them): expunge only what is still there.
+    for gone in (leaving, turn.identity):
+        if gone in session:
+            session.expunge(gone)
     turn.person = keeper
     reminders.reschedule(turn)  # the kept settings may have changed
 

@@ -259,8 +259,8 @@ async def pressed(turn: Turn, step: str, value: str) -> list[Reply]:
     if step == LATER:
         try:
             delta = read_duration(value)
-        except ValueError:
-            delta = DEFAULT_SNOOZE
+        except ValueError:  # the coach only sends readable ones: a client made this up
+            return [Reply("That button isn't valid any more.", alert=True, private=True)]
         return [turn.private(await snooze(turn, delta), edit=True)]
     if step == SKIP:
         if value != skip_value(turn.today) and value != "today":

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from bot.core.actions import Action
 from bot.core.adherence import adherence
 from bot.core.content import Library
-from bot.core.messages import Button, Platform, Reply
+from bot.core.messages import Button, Incoming, Platform, Reply
+from bot.core.names import public_name
 from bot.core.schedule import fire_instant, local_day, next_fire_utc, parse_hhmm
 from bot.core.texts import phase_headline
 from bot.core.timezones import UnknownZone, parse_zone
@@ -34,12 +35,12 @@ START, NAME = "start", "name"
 DONE_PREFIX = "t"  # the value of a routine's "Done" button opened from team <id>: "t<id>"
 ROUTINE_DONE = Action("rt", "done", "1", 0).encode()
 DIGEST_DAYS = 7
-MAX_NAME = 32
 SHOW_NAME_LABEL = "Show my name to the team"
 HIDE_NAME_LABEL = "Hide my name from the team"
 GENERIC_HEADLINE = "Today's mobility routine, about 12 min"
 
 REFUSE_MANAGE = "Only someone who can manage this server/group can set up team posts."
+REFUSE_ELSEWHERE = "That button works only under the team's own post, in its group or channel."
 REFUSE_PRIVATE = "Team posts belong to a server or group: send /team there, not in a private chat."
 USAGE = (
     "Team posts: /team setup HH:MM ZONE (e.g. /team setup 07:30 Europe/Berlin) posts today's "
@@ -284,12 +285,18 @@ async def _join(turn: Turn, team: Team) -> TeamMember:
 
 
 async def pressed(turn: Turn, action: Action, routine: Routine) -> list[Reply]:
-    """A team post's "Start my routine" (anyone may press it) and the "show my name" choice."""
+    """A team post's "Start my routine" (anyone in the team's chat may press it) and the "show
+    my name" choice (a member's own, wherever their copy of the button is)."""
     team = await turn.repo.session.get(Team, action.ref)
     if team is None or team.platform != turn.incoming.platform.value:
         return [Reply("That button isn't valid any more.", alert=True, private=True)]
+    here = in_team_chat(turn.incoming, team)
     if action.step == NAME and action.value in {"on", "off"}:
-        member = await _join(turn, team)
+        member = await teams.membership(turn.repo.session, team.id, turn.person.id)
+        if member is None:
+            if not here:
+                return [Reply(REFUSE_ELSEWHERE, alert=True, private=True)]
+            member = await _join(turn, team)
         member.share_name = action.value == "on"
         return [
             turn.private(
@@ -300,6 +307,8 @@ async def pressed(turn: Turn, action: Action, routine: Routine) -> list[Reply]:
         ]
     if action.step != START:
         return [Reply("That button isn't valid any more.", alert=True, private=True)]
+    if not here:
+        return [Reply(REFUSE_ELSEWHERE, alert=True, private=True)]
     new = await teams.membership(turn.repo.session, team.id, turn.person.id) is None
     await _join(turn, team)
     replies = [_from_team(reply, team.id) for reply in await routine(turn)]
@@ -312,6 +321,17 @@ async def pressed(turn: Turn, action: Action, routine: Routine) -> list[Reply]:
             )
         )
     return replies
+
+
+def in_team_chat(incoming: Incoming, team: Team) -> bool:
+    """The press came from the team's own chat: its Telegram group, or its channel in its
+    Discord server. The platform says where a press happened; the team id in a payload is typed
+    by the client and proves nothing, so joining a team takes being where its posts are."""
+    return (
+        not incoming.is_private
+        and incoming.group_ref == team.group_ref
+        and incoming.chat_ref == team.channel_ref
+    )
 
 
 def _name_button(shown: bool, team_id: int) -> Button:
@@ -377,15 +397,11 @@ async def checkin_done(turn: Turn, team_id: int | None) -> None:
 
 async def _name_on(turn: Turn, platform: str) -> str:
     if turn.identity.platform == platform:
-        return _clean_name(turn.identity.display_name)
+        return public_name(turn.identity.display_name)
     for identity in await turn.repo.identities(turn.person.id):
         if identity.platform == platform:
-            return _clean_name(identity.display_name)
+            return public_name(identity.display_name)
     return ""
-
-
-def _clean_name(name: str) -> str:
-    return " ".join(name.split())[:MAX_NAME]
 
 
 async def export(turn: Turn) -> list[dict[str, Any]]:
@@ -456,7 +472,7 @@ def digest_text(weeks: Sequence[MemberWeek], first: date, last: date) -> str:
     ]
     if planned:
         lines.append(f"Team adherence: {round(100 * done / planned)}% of planned days done.")
-    names = [_clean_name(w.name) for w in trained if w.share_name and _clean_name(w.name)]
+    names = [name for w in trained if w.share_name and (name := public_name(w.name))]
     if names:
         lines.append("Trained this week: " + ", ".join(names) + ".")
     lines.append("Keep it up, one routine at a time.")

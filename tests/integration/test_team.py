@@ -92,6 +92,12 @@ class World:
         )
         return chat
 
+    def in_channel(self, user: str, platform: Platform = Platform.DISCORD) -> Chat:
+        """A person in the team channel itself, where the team posts (and their buttons) are."""
+        chat = self.member(user, platform=platform)
+        chat.chat = CHANNEL
+        return chat
+
     async def team(self) -> Team | None:
         async with self.coach.sessions() as session:
             return (await session.scalars(select(Team))).first()
@@ -267,7 +273,7 @@ async def test_daily_post_once_and_start_my_routine_for_whoever_presses(world: W
     assert len(world.channel_posts()) == 1
 
     # Ann (onboarded) and Ben (new) press the same post in the channel.
-    ann_here, ben_here = world.member("ann"), world.member("ben")
+    ann_here, ben_here = world.in_channel("ann"), world.in_channel("ben")
     world.clock.now = TUE_POST + timedelta(minutes=5)
     replies = await ann_here.press_payload(start.action)
     assert all(reply.private for reply in replies)
@@ -309,6 +315,95 @@ async def test_a_forged_or_foreign_team_button_is_refused(world: World) -> None:
     assert await world.members() == {}
 
 
+async def outbox_rows(world: World) -> int:
+    async with world.coach.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+async def test_team_buttons_work_only_from_the_teams_own_chat(world: World) -> None:
+    """A payload names a team by its (sequential) id; where the press happened is what counts."""
+    team = await world.setup_team()
+    await onboarded(world, "mal")
+    start = Action("tm", "start", "go", team.id).encode()
+    name_on = Action("tm", "name", "on", team.id).encode()
+    other_guild = world.member("mal")
+    other_guild.group, other_guild.chat = "999999", CHANNEL  # same channel id, other server
+    wrong_places = (
+        world.member("mal", private=True),  # the bot's DM
+        world.member("mal"),  # another channel of the team's server
+        other_guild,
+    )
+    for chat in wrong_places:
+        for payload in (start, name_on):
+            [refusal] = await chat.press_payload(payload)
+            assert refusal.alert and refusal.text == team_service.REFUSE_ELSEWHERE, chat
+    assert await world.members() == {}
+    # A Telegram group's press names a Telegram team only, and only its own group.
+    admin, stranger = (
+        Chat(
+            world.coach,
+            user=u,
+            chat=g,
+            private=False,
+            platform=Platform.TELEGRAM,
+            group=g,
+            can_manage=True,
+        )
+        for u, g in (("900", GROUP), ("901", "-100777"))
+    )
+    await admin.say("/team setup 07:30 Europe/Berlin")
+    async with world.coach.sessions() as session:
+        telegram_team = await session.scalar(select(Team).where(Team.platform == "telegram"))
+    assert telegram_team is not None
+    [refusal] = await stranger.press_payload(Action("tm", "start", "go", telegram_team.id).encode())
+    assert refusal.text == team_service.REFUSE_ELSEWHERE
+    assert await world.members() == {}
+    # From the team channel the same buttons work; then the member's own name button works in
+    # the DM too (on Telegram that is where it lands).
+    here = world.in_channel("mal")
+    await here.press_payload(start)
+    assert "Phase 1 of 3" in here.text
+    [reply] = await world.member("mal", private=True).press_payload(name_on)
+    assert not reply.alert and "Never your scores" in reply.text
+    assert await world.members() == {"mal": True}
+
+
+async def test_a_forged_done_tag_names_nobody_who_is_not_a_member(world: World) -> None:
+    team = await world.setup_team()
+    dm = await onboarded(world, "mal")
+    before = await outbox_rows(world)
+    await dm.press_payload(Action("rt", "done", f"t{team.id}", 0).encode())
+    for label in ("2", "No", "Yes", "6"):
+        await dm.press(label)
+    assert "Logged: pain 2/10" in dm.text
+    assert await world.members() == {}
+    assert await outbox_rows(world) == before  # no "did today's routine" line queued
+    await world.tick(world.clock.now + SECONDS)
+    assert world.channel_posts() == []
+
+
+async def test_names_posted_in_the_channel_cannot_ping_or_format(world: World) -> None:
+    await world.setup_team()
+    dm = world.member("eve", private=True)
+    dm.name = "@everyone <@&1> <#2> **Eve** [x](https://t.me/a) @here_and_a_very_long_name_indeed"
+    await dm.onboard()
+    post = await world.post(TUE_POST + SECONDS)
+    here = world.in_channel("eve")
+    here.name = dm.name
+    world.clock.now = TUE_POST + timedelta(minutes=5)
+    await here.press_payload(post.all_buttons()[0].action)
+    done = here.button("Done - check in").action
+    await here.press("Show my name to the team")
+    await here.press_payload(done)
+    for label in ("2", "No", "Yes", "6"):
+        await here.press(label)
+    await world.tick(world.clock.now + SECONDS)
+    [line] = [item.text for item in world.channel_posts()[1:]]
+    name = line.removesuffix(" did today's routine.")
+    assert name == "everyone 1 2 Eve xhttpstmea here"  # cut at 32 characters
+    assert not set("@<>#*[]()/:._") & set(name)
+
+
 async def test_team_name_opt_in_export_and_delete(world: World) -> None:
     team = await world.setup_team()
     dm = await onboarded(world, "ann")
@@ -339,7 +434,7 @@ async def test_the_name_button_toggles_both_ways(world: World) -> None:
     team = await world.setup_team()
     await onboarded(world, "ann")
     post = await world.post(TUE_POST + SECONDS)
-    here = world.member("ann")
+    here = world.in_channel("ann")
     await here.press_payload(post.all_buttons()[0].action)
     show, hide = team_service.SHOW_NAME_LABEL, team_service.HIDE_NAME_LABEL
     for label, shared, then, said in (
@@ -443,7 +538,7 @@ async def test_digest_counts_and_names_only_opted_in_members(world: World) -> No
     post = await world.post(TUE_POST + SECONDS)
     world.clock.now = TUE_POST + timedelta(minutes=5)
     for user in ("ann", "ben", "cat"):
-        await world.member(user).press_payload(post.all_buttons()[0].action)
+        await world.in_channel(user).press_payload(post.all_buttons()[0].action)
     await world.member("ann").say("/team name on")
     await world.member("cat").say("/team name on")  # opted in, but did not train
     sessions = world.coach.sessions
@@ -478,7 +573,7 @@ async def test_done_line_only_for_opted_in_members_from_the_team_post(world: Wor
     post = await world.post(TUE_POST + SECONDS)
     start = post.all_buttons()[0].action
     world.clock.now = TUE_POST + timedelta(minutes=5)
-    ann, ben = world.member("ann"), world.member("ben")
+    ann, ben = world.in_channel("ann"), world.in_channel("ben")
     done: dict[str, str] = {}
     for chat in (ann, ben):
         await chat.press_payload(start)
