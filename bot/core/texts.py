@@ -50,6 +50,33 @@ NEUTRAL_BACK = (
     "floor, not arched, with the pelvis still."
 )
 
+# Replies to words typed outside any question (see `bot.core.free_text`).
+RED_FLAG_HEARD = (
+    "What you describe can be a sign of pressure on the nerves at the base of the spine. "
+    "Please take it seriously."
+)
+SIGN_HEARD = "Thanks for telling me. Before anything else, a quick safety check."
+ALREADY_CHECKED_IN = (
+    "You've already checked in today, nice work. /progress shows how it's going; the next "
+    "routine comes with tomorrow's reminder or /routine."
+)
+NUMBER_WITHOUT_QUESTION = (
+    "I'm not sure what {value} refers to. If it's your pain during today's routine, send "
+    "/checkin (or press Done under the routine); /routine shows today's plan."
+)
+BAD_DAY = (
+    "Sorry your back is playing up. Flare-ups are common and usually settle within days; "
+    "staying gently active tends to help more than resting in bed. You can do a lighter "
+    "routine today, pause the program for a few days, or check in to log how it went. If pain "
+    "shoots down a leg with numbness or weakness, or you notice numbness between your legs or "
+    "changes in bladder or bowel control, get urgent medical help."
+)
+HELLO = "Hi! Send /routine for today's plan, or /help to see everything I can do."
+NOT_UNDERSTOOD = (
+    "I didn't catch that. You can type: /routine for today's plan, done after your routine, a "
+    "number from 0 to 10 for your pain right after it, /progress, /pause, or /help for the rest."
+)
+
 PRIVACY = (
     "What I store: your answers (pain scores, whether your back stayed neutral, deadlift comfort, "
     "safety screen answers), your phase and the decisions taken on it, your time zone and "
@@ -126,7 +153,7 @@ def routine_reply(
         f"Keep your lower back neutral on every rep. {NEUTRAL_BACK} Stop if pain passes 5/10, "
         "shoots down a leg, or brings numbness or tingling. /exercise NAME shows one in full."
     )
-    done = Button("Done - check in", Action("rt", "done", "1", 0).encode())
+    done = Button("Done - check in", ROUTINE_DONE)
     return Reply("\n".join(lines), buttons=((done,),), private=private, title="Today's routine")
 
 
@@ -152,6 +179,21 @@ def avoid_text(library: Library, avoid: Avoid) -> str:
     return (
         f"Skip the {avoid.name}. {avoid.why}\n\nDo this instead: {instead}. "
         "Send /exercise NAME for how, or /routine for today's plan."
+    )
+
+
+# "Done" under a routine: anyone may press it, for their own check-in.
+ROUTINE_DONE = Action("rt", "done", "1", 0).encode()
+BAD_DAY_FLOW = "bd"  # Action("bd", "light" | "pause", value, person id)
+
+
+def bad_day_buttons(person_id: int) -> tuple[tuple[Button, ...], ...]:
+    return (
+        (
+            Button("Lighter routine today", Action(BAD_DAY_FLOW, "light", "1", person_id).encode()),
+            Button("Pause 3 days", Action(BAD_DAY_FLOW, "pause", "3", person_id).encode()),
+        ),
+        (Button("Check in", ROUTINE_DONE),),
     )
 
 

@@ -44,8 +44,8 @@ REVIEW = "rv"  # "I've been seen by a clinician" after leg symptoms: Action("rv"
 
 YES_NO = [("No", "no"), ("Yes", "yes")]
 STOP_REASONS = {
-    "emergency": "A warning sign for urgent care was reported during a check-in.",
-    "clinician": "A reason to see a clinician first was reported during a check-in.",
+    "emergency": "A warning sign for urgent care",
+    "clinician": "A reason to see a clinician first",
 }
 # A morning answer is about the last session only within this many days of it.
 MORNING_WINDOW_DAYS = 7
@@ -53,7 +53,8 @@ MORNING_WINDOW_DAYS = 7
 WATCH_DAYS = 14
 
 
-def _question(turn: Turn, checkin: CheckIn, step: str, *, edit: bool = False) -> Reply:
+def question(turn: Turn, checkin: CheckIn, step: str, *, edit: bool = False) -> Reply:
+    """Ask one check-in question and remember it as the open one."""
     turn.ask(FLOW, step, checkin.id, **_origin(turn, checkin))
     ref = checkin.id
     if step == "pain":
@@ -135,12 +136,12 @@ async def start(turn: Turn, pain: int | None = None) -> list[Reply]:
     if pain is None:
         return [
             turn.private("Nice work. Four quick questions about today's session."),
-            _question(turn, checkin, "pain"),
+            question(turn, checkin, "pain"),
         ]
     checkin.pain_during = pain
     return [
         turn.private(f"Nice work. I've logged {pain}/10 as your pain during the routine."),
-        _question(turn, checkin, "leg"),
+        question(turn, checkin, "leg"),
     ]
 
 
@@ -161,26 +162,26 @@ async def answer(turn: Turn, step: str, ref: int, value: str, pressed: bool) -> 
         ]
     if step == "pain":
         checkin.pain_during = read_score(value, "pain during the routine")
-        return [_question(turn, checkin, "leg", edit=pressed)]
+        return [question(turn, checkin, "leg", edit=pressed)]
     if step == "leg":
         checkin.leg_symptoms = read_yes_no(value)
         assert checkin.pain_during is not None
         if await _needs_screen(turn, checkin.pain_during, checkin.leg_symptoms):
-            return [_question(turn, checkin, "rf", edit=pressed)]
-        return [_question(turn, checkin, "flat", edit=pressed)]
+            return [question(turn, checkin, "rf", edit=pressed)]
+        return [question(turn, checkin, "flat", edit=pressed)]
     if step == "rf":
         if read_yes_no(value):
             return await _stop(turn, checkin, "emergency")
-        return [_question(turn, checkin, "rfc", edit=pressed)]
+        return [question(turn, checkin, "rfc", edit=pressed)]
     if step == "rfc":
         if read_yes_no(value):
             return await _stop(turn, checkin, "clinician")
         if checkin.neutral is not None and checkin.lifted is not None:  # a quick check-in
             return await _complete(turn, checkin)
-        return [_question(turn, checkin, "flat", edit=pressed)]
+        return [question(turn, checkin, "flat", edit=pressed)]
     if step == "flat":
         checkin.neutral = read_neutral(value).value
-        return [_question(turn, checkin, "comfort", edit=pressed)]
+        return [question(turn, checkin, "comfort", edit=pressed)]
     if step == "comfort":
         comfort = read_comfort(value)
         checkin.comfort, checkin.lifted = comfort, comfort is not None
@@ -207,25 +208,35 @@ async def quick(turn: Turn, values: QuickCheckIn) -> list[Reply]:
         # Health first: the safety question must be answered before the session counts.
         return [
             turn.private("Logged your pain score. Before the rest, one safety check."),
-            _question(turn, checkin, "rf"),
+            question(turn, checkin, "rf"),
         ]
     return await _complete(turn, checkin)
 
 
 async def _stop(turn: Turn, checkin: CheckIn, kind: str) -> list[Reply]:
     # The check-in stays incomplete: a session stopped by a red flag is not a session done.
+    record_stop(turn, checkin, kind, "reported during a check-in")
+    return await safety.stop_replies(turn, kind)
+
+
+def record_stop(turn: Turn, checkin: CheckIn | None, kind: str, how: str) -> None:
+    """Keep the stop among the person's decisions, with how the sign came up."""
     turn.repo.add(
         DecisionRecord(
             person_id=turn.person.id,
-            checkin_id=checkin.id,
+            checkin_id=checkin.id if checkin else None,
             at=turn.now,
             decision=Decision.STOP.value,
-            reason=STOP_REASONS[kind],
+            reason=f"{STOP_REASONS[kind]} ({how})",
             phase_from=turn.person.phase_index,
             phase_to=turn.person.phase_index,
         )
     )
-    return await safety.stop_replies(turn, kind)
+
+
+async def done_today(turn: Turn) -> bool:
+    last = await turn.repo.last_completed_checkin(turn.person.id)
+    return last is not None and last.local_date == turn.today
 
 
 def session_of(checkin: CheckIn, leg_cleared_on: date | None = None) -> Session:
@@ -522,7 +533,7 @@ async def morning_due(turn: Turn) -> CheckIn | None:
     return last
 
 
-def morning_question(local_hour: int) -> str:
+def morningquestion(local_hour: int) -> str:
     """The morning question in words that fit the time of day it is asked."""
     if local_hour < 12:
         return "Good morning! Before anything else: how is your back this morning, 0 to 10?"
@@ -536,7 +547,7 @@ def morning_question(local_hour: int) -> str:
 def ask_morning(turn: Turn, checkin: CheckIn, then: str | None) -> Reply:
     turn.ask(MORNING, "pain", checkin.id, then=then)
     return turn.private(
-        morning_question(turn.now.astimezone(turn.zone).hour),
+        morningquestion(turn.now.astimezone(turn.zone).hour),
         buttons=score_buttons(MORNING, "pain", checkin.id),
     )
 

@@ -8,18 +8,30 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_cache_dir
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.actions import Action, parse_action
-from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin
+from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin, read_score
 from bot.core.content import Library
+from bot.core.free_text import Intent, Kind, read_free_text
 from bot.core.messages import Incoming, Platform, Reply
 from bot.core.schedule import parse_hhmm
 from bot.core.texts import (
+    ALREADY_CHECKED_IN,
+    BAD_DAY,
+    BAD_DAY_FLOW,
+    EMERGENCY_STOP,
+    HELLO,
+    NOT_UNDERSTOOD,
+    NUMBER_WITHOUT_QUESTION,
     PRIVACY,
+    RED_FLAG_HEARD,
+    SIGN_HEARD,
     avoid_text,
+    bad_day_buttons,
     choice_buttons,
     exercise_text,
     help_text,
@@ -151,7 +163,14 @@ class Coach:
             name, _, args = text[1:].partition(" ")
             name = name.split("@", 1)[0].lower()
             return await self._command(turn, name, args.strip())
+        intent = read_free_text(text, self.library)
+        if intent.red_flag:  # at any point of any conversation, before anything else
+            return await self._red_flag_words(turn, intent)
         pending = turn.person.pending
+        after_routine = False
+        if pending and pending.get("flow") == AFTER_ROUTINE:
+            after_routine = pending.get("on") == turn.today.isoformat()
+            pending = None
         if pending:
             return await self._answer(turn, pending, text, pressed=False)
         avoid = self.library.avoid_for(text)
@@ -159,7 +178,40 @@ class Coach:
             return [Reply(avoid_text(self.library, avoid))]
         if not text:
             return [turn.private("I understand text and buttons. Send /help to see what I can do.")]
-        return [turn.private("I didn't catch that. Send /routine for today's plan or /help.")]
+        return await self._free_words(turn, intent, after_routine)
+
+    async def _red_flag_words(self, turn: Turn, intent: Intent) -> list[Reply]:
+        """Words that name a red-flag sign: the urgent advice and the hold for an emergency
+        sign; the screen for the others (leg symptoms on one side are not an emergency)."""
+        person = turn.person
+        if intent.kind is Kind.EMERGENCY:
+            if person.safety_hold == "emergency":  # already held: the advice again, no new rows
+                return [turn.private(EMERGENCY_STOP, buttons=safety.clearance_buttons(turn))]
+            checkin.record_stop(turn, None, "emergency", "described in a message")
+            return [turn.private(RED_FLAG_HEARD)] + await safety.stop_replies(turn, "emergency")
+        interrupted = dict(person.pending) if person.pending else None
+        first = "rf" if intent.kind is Kind.LEG else "rfc"
+        question = safety.ask_screen(turn, first, resume=interrupted)
+        return [turn.private(SIGN_HEARD), question]
+
+    async def _free_words(self, turn: Turn, intent: Intent, after_routine: bool) -> list[Reply]:
+        """Words typed outside any question: done, a pain score, a bad day, hello, help."""
+        if intent.kind is Kind.DONE or (intent.kind is Kind.NUMBER and after_routine):
+            if not turn.person.onboarded:
+                return [turn.private("Let's get you set up first.")] + onboarding.start(turn)
+            if await checkin.done_today(turn):
+                return [turn.private(ALREADY_CHECKED_IN)]
+            args = f"pain={intent.value}" if intent.kind is Kind.NUMBER else ""
+            return await self._command(turn, "checkin", args)
+        if intent.kind is Kind.NUMBER:
+            return [turn.private(NUMBER_WITHOUT_QUESTION.format(value=intent.value))]
+        if intent.kind is Kind.BAD_DAY:
+            return [turn.private(BAD_DAY, buttons=bad_day_buttons(turn.person.id))]
+        if intent.kind is Kind.HELP:
+            return [Reply(help_text())]
+        if intent.kind is Kind.HELLO:
+            return [turn.private(HELLO)]
+        return [turn.private(NOT_UNDERSTOOD)]
 
     async def _command(self, turn: Turn, name: str, args: str) -> list[Reply]:
         handler = self.commands.get(name)
@@ -203,7 +255,7 @@ class Coach:
             return replies
         if action.flow == team.FLOW:  # "Start my routine": whoever presses it in the team's chat
             return await team.pressed(turn, action, self._private_routine)
-        personal = {reminders.FLOW, "clr", "rt", checkin.REVIEW}
+        personal = {reminders.FLOW, "clr", "rt", checkin.REVIEW, BAD_DAY_FLOW}
         if action.flow in personal and action.ref != turn.person.id:
             return [_not_yours()]
         if action.flow == reminders.FLOW:  # a reminder's Start / Later / Skip today
@@ -216,6 +268,8 @@ class Coach:
             if (action.step, action.value) != ("ok", "yes"):
                 return [Reply("That button isn't valid any more.", alert=True, private=True)]
             return await self._cleared(turn)
+        if action.flow == BAD_DAY_FLOW:
+            return await self._bad_day(turn, action.step, action.value)
         if action.flow == checkin.REVIEW:
             if (action.step, action.value) != ("ok", "yes"):
                 return [Reply("That button isn't valid any more.", alert=True, private=True)]
@@ -267,10 +321,12 @@ class Coach:
                     replies += await self._then(turn, then)
                 return replies
             if flow == safety.SCREEN:
-                replies, then_command = await safety.answer_screen(turn, step, value)
-                if then_command:
-                    replies += await self._then(turn, then_command)
-                return replies
+                done = await safety.answer_screen(turn, step, value)
+                if done.then:
+                    return done.replies + await self._then(turn, done.then)
+                if done.resume:
+                    return done.replies + await self._reask(turn, done.resume)
+                return done.replies
             if flow == checkin.TEST:
                 replies, then_command = await checkin.answer_test(turn, step, value)
                 if then_command:
@@ -283,6 +339,25 @@ class Coach:
             return [turn.private(str(bad))]
         turn.clear_pending()
         return [turn.private("I lost track of that question. Send /help.")]
+
+    async def _reask(self, turn: Turn, pending: dict[str, Any]) -> list[Reply]:
+        """Put again the question the screen interrupted (onboarding, check-in, morning)."""
+        flow, step, ref = pending.get("flow"), str(pending.get("step")), pending.get("ref")
+        if flow == onboarding.FLOW:
+            return [onboarding.ask(turn, step)]
+        if flow in {checkin.FLOW, checkin.MORNING} and isinstance(ref, int):
+            row = await turn.repo.checkin(ref)
+            if row is None or row.person_id != turn.person.id:
+                return []
+            if flow == checkin.MORNING:
+                if row.morning_pain is not None:
+                    return []
+                then = pending.get("then")
+                return [checkin.ask_morning(turn, row, then if isinstance(then, str) else None)]
+            if row.completed_at is None and row.local_date == turn.today:
+                turn.person.pending = pending  # the team a check-in came from stays with it
+                return [checkin.question(turn, row, step)]
+        return []
 
     async def _then(self, turn: Turn, then: str) -> list[Reply]:
         """Carry on with the command a question interrupted."""
@@ -334,6 +409,12 @@ class Coach:
             return self._held(turn)
         if not turn.person.onboarded:
             return [turn.private("Let's get you set up first.")] + onboarding.start(turn)
+        if args.startswith("pain="):  # a bare number typed right after the routine
+            try:
+                pain = read_score(args[5:], "pain during the routine")
+            except BadAnswer as bad:
+                return [turn.private(str(bad))]
+            return await checkin.start(turn, pain)
         if args:
             try:
                 values = read_quick_checkin(args)
@@ -470,6 +551,15 @@ class Coach:
 
     async def _help(self, turn: Turn, args: str) -> list[Reply]:
         return [Reply(help_text())]
+
+    async def _bad_day(self, turn: Turn, step: str, value: str) -> list[Reply]:
+        """The choices offered on a bad day: a lighter routine today, or a short pause."""
+        if step == "light" and value == "1":
+            turn.person.lighter_dose = True  # a calm check-in lifts it again
+            return await self._command(turn, "routine", "")
+        if step == "pause" and value == "3":
+            return await self._pause(turn, "3")
+        return [Reply("That button isn't valid any more.", alert=True, private=True)]
 
     # Safety -----------------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@ not prompt exercise, and how it finds out."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.actions import Action
@@ -102,9 +104,16 @@ async def _end_pause(turn: Turn) -> None:
 # The red-flag screen outside a check-in (creeping morning pain, words that name a sign) -------
 
 
-def ask_screen(turn: Turn, step: str = "rf", *, then: str | None = None) -> Reply:
-    """Ask one list of the screen; `then` is the command to carry on with when both are clear."""
-    turn.ask(SCREEN, step, turn.person.id, then=then)
+def ask_screen(
+    turn: Turn,
+    step: str = "rf",
+    *,
+    then: str | None = None,
+    resume: dict[str, Any] | None = None,
+) -> Reply:
+    """Ask one list of the screen; when both are clear, carry on with `then` (a command) or
+    go back to the `resume` question it interrupted."""
+    turn.ask(SCREEN, step, turn.person.id, then=then, resume=resume)
     if step == "rf":
         text = "One safety check. Do you have any of these right now?\n" + EMERGENCY_SIGNS
     else:
@@ -112,16 +121,27 @@ def ask_screen(turn: Turn, step: str = "rf", *, then: str | None = None) -> Repl
     return turn.private(text, buttons=choice_buttons(SCREEN, step, turn.person.id, SCREEN_CHOICES))
 
 
-async def answer_screen(turn: Turn, step: str, value: str) -> tuple[list[Reply], str | None]:
-    """The screen's answers: a yes stops; both clear carries on with the pending command."""
-    then = (turn.person.pending or {}).get("then")
+@dataclass(frozen=True)
+class ScreenDone:
+    """The screen's outcome: the replies, and what to carry on with when it was clear."""
+
+    replies: list[Reply]
+    then: str | None = None
+    resume: dict[str, Any] | None = None
+
+
+async def answer_screen(turn: Turn, step: str, value: str) -> ScreenDone:
+    """The screen's answers: a yes stops; both clear carries on where the person was."""
+    pending = turn.person.pending or {}
+    then = pending.get("then") if isinstance(pending.get("then"), str) else None
+    resume = pending.get("resume") if isinstance(pending.get("resume"), dict) else None
     if read_yes_no(value):
-        return await stop_replies(turn, "emergency" if step == "rf" else "clinician"), None
+        return ScreenDone(await stop_replies(turn, "emergency" if step == "rf" else "clinician"))
     if step == "rf":
-        return [ask_screen(turn, "rfc", then=then if isinstance(then, str) else None)], None
+        return ScreenDone([ask_screen(turn, "rfc", then=then, resume=resume)])
     turn.clear_pending()
     clear = turn.private(
         "Thanks, nothing there that needs urgent care. If any of those signs appear, stop and "
         "get help straight away."
     )
-    return [clear], then if isinstance(then, str) and then else None
+    return ScreenDone([clear], then or None, resume)

@@ -22,7 +22,7 @@ from bot.core.content import Library
 from bot.core.messages import Button, Incoming, Platform, Reply
 from bot.core.names import public_name
 from bot.core.schedule import fire_instant, local_day, next_fire_utc, parse_hhmm
-from bot.core.texts import phase_headline
+from bot.core.texts import ROUTINE_DONE, phase_headline
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.service import reminders
 from bot.service.turn import Turn
@@ -33,7 +33,6 @@ from storage.teams import MemberWeek
 FLOW = "tm"  # team buttons: Action("tm", step, value, team id)
 START, NAME = "start", "name"
 DONE_PREFIX = "t"  # the value of a routine's "Done" button opened from team <id>: "t<id>"
-ROUTINE_DONE = Action("rt", "done", "1", 0).encode()
 DIGEST_DAYS = 7
 SHOW_NAME_LABEL = "Show my name to the team"
 HIDE_NAME_LABEL = "Hide my name from the team"

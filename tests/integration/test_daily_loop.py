@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import build_coach
 from bot.config import SOURCE_CONTENT, Settings
+from bot.core.actions import Action
 from bot.core.messages import Platform, Reply
 from bot.scheduler import ReminderScheduler
 from bot.service.coach import Coach
@@ -259,9 +260,102 @@ STANDING_TEST = Persona(
 )
 
 
+def _pause_plan(day: int) -> Day:
+    if day == 4:
+        return Day(say="/pause 7", way="quick")  # paused, and still checks in
+    if day in (5, 6):
+        return Day(way="quick")
+    if day in (7, 8):
+        return Day(train=False)
+    if day == 9:
+        return Day(say="/resume", way="typed")  # cut short: no reminder came this morning
+    return Day()
+
+
+PAUSE = Persona(
+    "a pause with check-ins, then /resume",
+    _pause_plan,
+    # 4 sessions, then 3 check-ins while paused (logged, decision "pause", never counted), so
+    # the 6 sessions come only on day 10 and its morning on day 11.
+    days("0 H N x4, 0 P - x3, 0 - - x2, 0 H N x2, 1 HAH N, 1 H N x9, 2 AH N, 2 H N x6"),
+)
+
+
+async def _leg_checks(world: World, day: int) -> None:
+    if day == 2:
+        assert any("without pain or tingling down a leg" in t for t in world.seen)
+    if day == 8:
+        assert any("GP or physiotherapist" in t for t in world.seen)
+    if day == 9:
+        assert any("until you tell me you were seen" in t for t in world.seen)
+    if day == 11:  # seen by a clinician: the button under the advice
+        person = await world.person()
+        await world.chat.press_payload(Action("rv", "ok", "yes", person.id).encode())
+        assert "glad it has been looked at" in world.chat.text
+
+
+LEG = Persona(
+    "leg symptoms: hold, then a clinician review on the third",
+    lambda day: Day(leg=day in (2, 5, 8)),
+    # Each leg session holds; the third within 14 days advises a review and holds until the
+    # person says they were seen (day 11). Day 12's morning then completes the calm run.
+    days("0 H N x12, 1 HAH N, 1 H N x9, 2 AH N, 2 H N x5"),
+    also=_leg_checks,
+)
+
+
+async def _red_flag_checks(world: World, day: int) -> None:
+    if day == 3:
+        assert any("emergency department" in t for t in world.seen)
+        assert (await world.person()).safety_hold == "emergency"
+    if day in (4, 5, 6):  # no reminder while held
+        assert not [s for s in world.sender.sent if s.at == DAY0_0730 + day * DAY]
+    if day == 6:
+        person = await world.person()
+        await world.chat.press_payload(Action("clr", "ok", "yes", person.id).encode())
+        assert "glad you've been checked" in world.chat.text
+
+
+RED_FLAG_WORDS = Persona(
+    "a red flag in free words",
+    lambda day: Day(say="I can't feel my inner thighs" if day == 3 else ""),
+    # Day 3: the words stop everything (S), no reminders until cleared (end of day 6).
+    days("0 H N x3, 0 S -, 0 - - x3, 0 H N x3, 1 HAH N, 1 H N x9, 2 AH N, 2 H N x7"),
+    also=_red_flag_checks,
+)
+
+
+async def _creeping_checks(world: World, day: int) -> None:
+    screened = any("Because it has risen this much, one safety check" in t for t in world.seen)
+    assert screened is (3 <= day <= 6), (day, world.seen)  # +3 and more: the screen again
+    if day == 2:
+        assert any("creeping up" in t for t in world.seen)
+
+
+CREEPING.also = _creeping_checks
+
+
+async def _never_answers_checks(world: World, day: int) -> None:
+    if day >= 10:
+        assert any("I never got an answer" in t for t in world.seen), world.seen
+
+
+NEVER_ANSWERS.also = _never_answers_checks
+
+
 @pytest.mark.parametrize(
     "persona",
-    [IDEAL, REMINDER_ONLY, PLUS_TWO_MORNING, CREEPING, NEVER_ANSWERS, STANDING_TEST],
+    [
+        IDEAL,
+        REMINDER_ONLY,
+        PLUS_TWO_MORNING,
+        CREEPING,
+        NEVER_ANSWERS,
+        STANDING_TEST,
+        PAUSE,
+        LEG,
+        RED_FLAG_WORDS,
+    ],
     ids=lambda p: p.name.split(":")[0],
 )
 async def test_four_weeks(world: World, persona: Persona) -> None:
