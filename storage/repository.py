@@ -135,12 +135,13 @@ class Repository:
         )
         return (await self.session.scalars(statement)).all()
 
-    async def self_tests(self, person_id: int, test_id: str) -> Sequence[SelfTestResult]:
-        statement = (
-            select(SelfTestResult)
-            .where(SelfTestResult.person_id == person_id, SelfTestResult.test_id == test_id)
-            .order_by(SelfTestResult.at, SelfTestResult.id)
-        )
+    async def self_tests(
+        self, person_id: int, test_id: str | None = None
+    ) -> Sequence[SelfTestResult]:
+        statement = select(SelfTestResult).where(SelfTestResult.person_id == person_id)
+        if test_id is not None:
+            statement = statement.where(SelfTestResult.test_id == test_id)
+        statement = statement.order_by(SelfTestResult.at, SelfTestResult.id)
         return (await self.session.scalars(statement)).all()
 
     async def pauses(self, person_id: int) -> Sequence[Pause]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +47,14 @@ async def summary(turn: Turn) -> str:
     rows = await turn.repo.completed_checkins(person.id)
     recent = [c for c in rows if c.local_date > turn.today - timedelta(days=56)]
     program = turn.program
-    phase_sessions = [
+    phase_rows = [
         c
         for c in rows
         if c.phase_index == person.phase_index
         and (person.phase_started_on is None or c.local_date >= person.phase_started_on)
     ]
+    phase_sessions = [c for c in phase_rows if not c.paused]
+    while_paused = len(phase_rows) - len(phase_sessions)
     start = person.created_at.astimezone(turn.zone).date()
     paused = await safety.days_paused(
         turn.repo, person.id, turn.zone, turn.today - timedelta(days=13), turn.today
@@ -65,9 +67,15 @@ async def summary(turn: Turn) -> str:
     comforts = [c.comfort for c in recent if c.comfort is not None]
     # The next morning's pain, stored on its session's row, in session order.
     mornings = [c.morning_pain for c in recent if c.morning_pain is not None]
+    where = f"Phase {person.phase_index + 1} of {len(program.phases)}: {turn.phase.name}"
+    if person.finished_on is not None:
+        where += f" (program completed {person.finished_on:%d %b %Y}: maintenance)"
+    counted = f"Sessions: {len(rows)} in all, {len(phase_sessions)} in this phase"
+    if while_paused:
+        counted += f" (and {while_paused} logged while paused, not counted)"
     lines = [
-        f"Phase {person.phase_index + 1} of {len(program.phases)}: {turn.phase.name}",
-        f"Sessions: {len(rows)} in all, {len(phase_sessions)} in this phase.",
+        where,
+        counted + ".",
         f"Last 14 days: {done} of {planned} planned days done ({percent}%).",
         _trend(pains, "Pain during the routine", lower_is_better=True),
         _trend(
@@ -123,7 +131,12 @@ def _checkin_row(c: CheckIn) -> dict[str, Any]:
         "lifted": c.lifted,
         "pain_before": c.pre_pain,
         "pain_next_morning": c.morning_pain,
+        "logged_while_paused": c.paused,
     }
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 async def export(turn: Turn) -> str:
@@ -139,6 +152,10 @@ async def export(turn: Turn) -> str:
             if person.phase_started_on
             else None,
             "lighter_dose": person.lighter_dose,
+            "phase_start_morning_pain": person.phase_start_pain,
+            "clinician_review_advised_on": _day(person.review_advised_on),
+            "clinician_review_confirmed_on": _day(person.review_cleared_on),
+            "program_completed_on": _day(person.finished_on),
             "safety_hold": person.safety_hold,
             "paused_until": person.paused_until.isoformat() if person.paused_until else None,
             "timezone": person.timezone,
@@ -165,6 +182,18 @@ async def export(turn: Turn) -> str:
                 "phase_to": d.phase_to + 1,
             }
             for d in await turn.repo.decisions(person.id)
+        ],
+        "pauses": [
+            {
+                "kind": p.kind,
+                "from": p.started_at.isoformat(),
+                "until": p.ended_at.isoformat() if p.ended_at else None,
+            }
+            for p in await turn.repo.pauses(person.id)
+        ],
+        "self_tests": [
+            {"test": t.test_id, "at": t.at.isoformat(), "passed": t.passed}
+            for t in await turn.repo.self_tests(person.id)
         ],
         "teams": await team.export(turn),
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
 from bot.core.content import Gates
-from bot.core.progression import Decision, Neutral, Session, decide, red_flag_pain_jump
+from bot.core.progression import Decision, Neutral, Session, Watch, decide, red_flag_pain_jump
 
 START = date(2027, 1, 4)
 Y, M, N = Neutral.YES, Neutral.MOSTLY, Neutral.NO
@@ -229,3 +230,170 @@ def test_regress_threshold_is_tunable() -> None:
 )
 def test_red_flag_pain_jump(pain: int, previous: int | None, jump: bool) -> None:
     assert red_flag_pain_jump(pain, previous, Gates()) is jump
+
+
+# Rules 3a, 3b, the entry test and unknown mornings ---------------------------------------------
+
+READY = calm([0, 2, 4, 6, 8, 9])  # everything met for the next phase
+
+
+@pytest.mark.parametrize(
+    ("name", "history", "watch", "expected", "lower", "screen", "review", "test", "words"),
+    [
+        (
+            "an unanswered morning in the window is not settled",
+            calm([0, 2, 4, 6]) + sessions((8, 2, Y, 6, None, 2), (9, 2, Y, 6, 2, 2)),
+            Watch(),
+            Decision.HOLD,
+            False,
+            False,
+            False,
+            None,
+            "I never got an answer",
+        ),
+        (
+            "creeping morning pain 2 above the baseline holds with a lighter dose",
+            READY,
+            Watch(references=(2,), latest_morning=4),
+            Decision.HOLD,
+            True,
+            False,
+            False,
+            None,
+            "creeping up",
+        ),
+        (
+            "3 above the phase start asks the screen again",
+            READY,
+            Watch(references=(3, 1), latest_morning=4),
+            Decision.HOLD,
+            True,
+            True,
+            False,
+            None,
+            "3 points above",
+        ),
+        (
+            "1 above does not hold",
+            READY,
+            Watch(references=(2,), latest_morning=3),
+            Decision.ADVANCE,
+            False,
+            False,
+            False,
+            None,
+            "ready",
+        ),
+        (
+            "leg symptoms on one of the last 3 sessions hold",
+            calm([0, 2, 4, 6, 8]) + [replace(calm([9])[0], leg=True)],
+            Watch(leg_sessions=1),
+            Decision.HOLD,
+            False,
+            False,
+            False,
+            None,
+            "down a leg",
+        ),
+        (
+            "leg symptoms on 3 sessions within 14 days advise a clinician review",
+            READY,
+            Watch(leg_sessions=3),
+            Decision.HOLD,
+            False,
+            False,
+            True,
+            None,
+            "GP or physiotherapist",
+        ),
+        (
+            "a review not yet confirmed holds",
+            READY,
+            Watch(review_pending=True),
+            Decision.HOLD,
+            False,
+            False,
+            False,
+            None,
+            "until you tell me you were seen",
+        ),
+        (
+            "the entry test is offered when all else is met",
+            READY,
+            Watch(entry_test="standing-neutral"),
+            Decision.HOLD,
+            False,
+            False,
+            False,
+            "standing-neutral",
+            "self-test",
+        ),
+        (
+            "a test failed after the latest session waits for the next one",
+            READY,
+            Watch(entry_test="standing-neutral", test_failed_recently=True),
+            Decision.HOLD,
+            False,
+            False,
+            False,
+            None,
+            "after your next session",
+        ),
+        (
+            "an entry test is not offered before the gates are met",
+            calm([0, 2]),
+            Watch(entry_test="standing-neutral"),
+            Decision.HOLD,
+            False,
+            False,
+            False,
+            None,
+            "more sessions",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and " " in value else "",
+)
+def test_watch_rules(
+    name: str,
+    history: list[Session],
+    watch: Watch,
+    expected: Decision,
+    lower: bool,
+    screen: bool,
+    review: bool,
+    test: str | None,
+    words: str,
+) -> None:
+    verdict = decide(sessions=history, gates=Gates(), phase_start_comfort=6, watch=watch)
+    assert verdict.decision is expected, verdict
+    assert (verdict.lower_dose, verdict.screen, verdict.review, verdict.test) == (
+        lower,
+        screen,
+        review,
+        test,
+    )
+    assert words in verdict.reason
+
+
+def test_creep_thresholds_come_from_the_gates() -> None:
+    watch = Watch(references=(2,), latest_morning=4)
+    lenient = Gates(creep_to_hold=3, creep_to_screen=4)
+    assert decide(sessions=READY, gates=lenient, phase_start_comfort=6, watch=watch).decision is (
+        Decision.ADVANCE
+    )
+
+
+def test_the_morning_decision_does_not_regress_twice() -> None:
+    """Rule 2 is applied when the check-in is logged; the next morning does not step back again."""
+    history = calm([0, 2]) + sessions((4, 6, Y, 6, 2, 2))
+    at_checkin = decide(sessions=history, gates=Gates(), phase_start_comfort=6)
+    next_morning = decide(sessions=history, gates=Gates(), phase_start_comfort=6, morning=True)
+    assert at_checkin.decision is Decision.REGRESS
+    assert next_morning.decision is Decision.HOLD
+
+
+def test_the_last_phase_completes_the_program() -> None:
+    verdict = decide(sessions=READY, gates=Gates(), phase_start_comfort=6, has_next_phase=False)
+    assert verdict.finished and "program is complete" in verdict.reason
+    short = decide(sessions=calm([0]), gates=Gates(), phase_start_comfort=6, has_next_phase=False)
+    assert not short.finished and "to complete the program" in short.reason
