@@ -360,9 +360,11 @@ class Coach:
         return []
 
     async def _then(self, turn: Turn, then: str) -> list[Reply]:
-        """Carry on with the command a question interrupted."""
+        """Carry on with the command a question interrupted. The question was private, so what
+        follows is too (a Discord button on a private reply still comes from the channel)."""
         name, _, args = then[1:].partition(" ")
-        return await self._command(turn, name, args)
+        alone = replace(turn, incoming=replace(turn.incoming, is_private=True))
+        return [replace(reply, private=True) for reply in await self._command(alone, name, args)]
 
     # Commands ---------------------------------------------------------------------------------
 
@@ -392,6 +394,9 @@ class Coach:
             lighter=turn.person.lighter_dose,
             private=False,
         )
+        team_id = args[len(team.DONE_PREFIX) :]
+        if args.startswith(team.DONE_PREFIX) and team_id.isdecimal() and len(team_id) < 19:
+            reply = team.from_team(reply, int(team_id))  # opened from a team post
         if not turn.person.pending:
             # A "done" or a bare number typed next means this routine (see `_free_words`).
             turn.ask(AFTER_ROUTINE, "done", turn.person.id, on=turn.today.isoformat())
@@ -399,10 +404,12 @@ class Coach:
             return [turn.private("Your program is paused (/resume to end it)."), reply]
         return [reply]
 
-    async def _private_routine(self, turn: Turn) -> list[Reply]:
-        """/routine as if sent in the person's private chat (onboarding first if needed)."""
+    async def _private_routine(self, turn: Turn, team_id: int) -> list[Reply]:
+        """/routine as if sent in the person's private chat (onboarding first if needed), its
+        "Done" remembering the team post it came from (also after a morning question first)."""
         alone = replace(turn, incoming=replace(turn.incoming, is_private=True))
-        return [replace(reply, private=True) for reply in await self._command(alone, "routine", "")]
+        replies = await self._command(alone, "routine", f"{team.DONE_PREFIX}{team_id}")
+        return [replace(reply, private=True) for reply in replies]
 
     async def _checkin(self, turn: Turn, args: str) -> list[Reply]:
         if turn.person.safety_hold:

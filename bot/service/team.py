@@ -48,7 +48,7 @@ USAGE = (
 )
 _CHANNEL = re.compile(r"^(?:<#(?P<mention>\d{1,20})>|(?P<id>-?\d{5,20}))$")
 
-Routine = Callable[[Turn], Awaitable[list[Reply]]]
+Routine = Callable[[Turn, int], Awaitable[list[Reply]]]  # the private routine for team <id>
 
 
 # /team ---------------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ async def pressed(turn: Turn, action: Action, routine: Routine) -> list[Reply]:
         return [Reply(REFUSE_ELSEWHERE, alert=True, private=True)]
     new = await teams.membership(turn.repo.session, team.id, turn.person.id) is None
     await _join(turn, team)
-    replies = [_from_team(reply, team.id) for reply in await routine(turn)]
+    replies = list(await routine(turn, team.id))
     if new:
         replies.append(
             turn.private(
@@ -340,7 +340,7 @@ def _name_button(shown: bool, team_id: int) -> Button:
     return Button(SHOW_NAME_LABEL, Action(FLOW, NAME, "on", team_id).encode())
 
 
-def _from_team(reply: Reply, team_id: int) -> Reply:
+def from_team(reply: Reply, team_id: int) -> Reply:
     """The private routine, with its "Done" button remembering the team it came from."""
     tagged = Action("rt", "done", f"{DONE_PREFIX}{team_id}", 0).encode()
     rows = tuple(

@@ -650,3 +650,32 @@ async def test_two_schedulers_send_each_team_post_once(database_url: str) -> Non
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_the_team_post_asks_the_morning_question_first_and_keeps_the_team(
+    world: World,
+) -> None:
+    await world.setup_team()
+    ann = await onboarded(world, "ann")
+    dm = world.member("ann", private=True)
+    world.clock.now = TUE_POST - timedelta(days=1)
+    await dm.say("/checkin 2 yes 7")  # yesterday's session: its morning is due today
+    post = await world.post(TUE_POST + SECONDS)
+    world.clock.now = TUE_POST + timedelta(minutes=5)
+    chat = world.in_channel("ann")
+    await chat.press_payload(post.all_buttons()[0].action)
+    assert "this morning" in chat.text and all(r.private for r in chat.last)
+    show_name = chat.button("Show my name to the team").action
+    await chat.press("2")  # the morning answer, then the routine it interrupted
+    assert "2/10 noted" in chat.text and "Phase 1 of 3" in chat.text
+    done = chat.button("Done - check in").action
+    await chat.press_payload(show_name)
+    await chat.press_payload(done)
+    for label in ("2", "No", "Yes", "6"):
+        await chat.press(label)
+    assert "Logged: pain 2/10" in chat.text
+    before = len(world.channel_posts())
+    await world.tick(world.clock.now + SECONDS)
+    lines = [item.text for item in world.channel_posts()[before:]]
+    assert lines == ["Ann did today's routine."], ann.text
+    assert_no_health_data(world.channel_posts())
