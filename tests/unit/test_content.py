@@ -261,6 +261,17 @@ def _files(**replace: Any) -> Callable[[Files], None]:
     return apply
 
 
+ENTRY_TEST = {
+    "id": "standing",
+    "name": "Standing test",
+    "why": "Check neutral standing first.",
+    "steps": ["Hinge five times with a dowel."],
+    "question": "Did the dowel stay on?",
+    "passed": "Yes",
+    "failed": "Not yet",
+    "practice": ["Practise dowel hinges."],
+}
+
 BROKEN: list[tuple[str, Callable[[Files], None], str, str, str]] = [
     # (case, change, file, field, words in the reason)
     (
@@ -304,6 +315,34 @@ BROKEN: list[tuple[str, Callable[[Files], None], str, str, str]] = [
         "programs/p.yaml",
         "phases.0.gates",
         "regress_pain_above",
+    ),
+    (
+        "creep hold above creep screen",
+        _set("programs/p.yaml", "phases.0.gates", {"creep_to_hold": 4, "creep_to_screen": 3}),
+        "programs/p.yaml",
+        "phases.0.gates",
+        "creep_to_screen",
+    ),
+    (
+        "entry test on the first phase",
+        _set("programs/p.yaml", "phases.0.entry_test", ENTRY_TEST),
+        "programs/p.yaml",
+        "phases.0.entry_test",
+        "first phase",
+    ),
+    (
+        "entry test without practice",
+        _set("programs/p.yaml", "phases.1.entry_test", {**ENTRY_TEST, "practice": []}),
+        "programs/p.yaml",
+        "phases.1.entry_test.practice",
+        "at least one",
+    ),
+    (
+        "entry test with an unknown field",
+        _set("programs/p.yaml", "phases.1.entry_test", {**ENTRY_TEST, "pass": "ok"}),
+        "programs/p.yaml",
+        "phases.1.entry_test.pass",
+        "unknown field",
     ),
     (
         "reps and hold together",
