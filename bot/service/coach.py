@@ -397,8 +397,10 @@ class Coach:
         team_id = args[len(team.DONE_PREFIX) :]
         if args.startswith(team.DONE_PREFIX) and team_id.isdecimal() and len(team_id) < 19:
             reply = team.from_team(reply, int(team_id))  # opened from a team post
-        if not turn.person.pending:
-            # A "done" or a bare number typed next means this routine (see `_free_words`).
+        pending = turn.person.pending
+        if not pending or pending.get("flow") == checkin.MORNING:
+            # A "done" or a bare number typed next means this routine (see `_free_words`); a
+            # morning question gone past still counts by its buttons.
             turn.ask(AFTER_ROUTINE, "done", turn.person.id, on=turn.today.isoformat())
         if safety.is_paused(turn):
             return [turn.private("Your program is paused (/resume to end it)."), reply]
