@@ -46,6 +46,7 @@ from bot.core.content import Library
 from bot.core.messages import Incoming, Platform, Reply
 from bot.core.reminder_plan import Fire, Kind, ReminderState, after_firing, explain, plan_next
 from bot.core.schedule import local_day
+from bot.logs import failure
 from bot.pacing import DEFAULT_LIMITS, Monotonic, Pacer, Sleep, is_group
 from bot.ports import Delivery, Sender
 from bot.service import checkin, reminders, weekly
@@ -246,8 +247,8 @@ class ReminderScheduler:
             result = await self.tick(self.clock())
             if result:
                 log.info("reminders: %s", result)
-        except Exception:  # a failed tick must not stop the next one
-            log.exception("reminders: tick failed")
+        except Exception as exc:  # a failed tick must not stop the next one
+            log.error("reminders: tick failed: %s", failure(exc))
         finally:
             self._running = None
 
