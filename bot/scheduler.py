@@ -21,8 +21,12 @@ that row is sent, in a worker thread.
 Team channels ride on the same tick: their daily posts and weekly digests are claimed after the
 people (`bot.team_posts`) and sent to the channel from the same outbox.
 
-A restart resumes the outbox: rows a killed process had leased are taken again when the lease
-ends. Time comes in as `now` (and a monotonic clock and sleep for pacing), so tests never wait.
+Each row is marked SENDING just before its send, in a short transaction that also checks the
+lease is still this process's and the person still exists (`/delete` wins over a leased row),
+and its lease is pushed on while the send lasts. A restart resumes the outbox: rows a killed
+process had leased are taken again when the lease ends, and only its SENDING rows (at most
+`concurrency` per platform) can go out twice. Time comes in as `now` (and a monotonic clock and
+sleep for pacing), so tests never wait; only a send in flight is timed by the event loop.
 """
 
 from __future__ import annotations
