@@ -4,17 +4,15 @@ chat id and no reminder text reach a log line (the database rejects the outbox r
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import logs
 from bot.core.messages import Platform
-from bot.logs import QUIET, configure_logging
+from bot.logs import configure_logging
 from storage import db
 from tests.integration.scheduler_support import (
     PersonSpec,
@@ -40,22 +38,11 @@ REFUSE = {
 
 
 @pytest.fixture
-def logged() -> Iterator[io.StringIO]:
+def logged(restore_logging: None) -> io.StringIO:
     """What `coach run` writes at DEBUG (libraries held at their quieter levels)."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in QUIET}
     out = io.StringIO()
     configure_logging("DEBUG", json_format=False, stream=out)
-    yield out
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-    logs.uninstall()
-    logging.captureWarnings(False)
+    return out
 
 
 @pytest.fixture
