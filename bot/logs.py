@@ -22,6 +22,7 @@ import logging
 import re
 import sys
 import threading
+import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -36,6 +37,10 @@ TELEGRAM_TOKEN = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 DISCORD_TOKEN = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
 # https://discord.com/api/v10/webhooks/<application id>/<interaction token>/...
 DISCORD_WEBHOOK = re.compile(r"(/webhooks/\d+/)[A-Za-z0-9_.-]{20,}")
+
+# SQLAlchemy's error text lists the statement's parameters (chat ids, message text, health
+# answers). The engines hide them (`storage.db`); this catches an engine made elsewhere.
+SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 
 # A secret shorter than this is ignored: replacing a few common characters everywhere would
 # make every log line unreadable, and real tokens are far longer.
@@ -83,6 +88,7 @@ class Redactor:
                 text = text.replace(secret, REDACTED)
         text = TELEGRAM_TOKEN.sub(REDACTED, text)
         text = DISCORD_TOKEN.sub(REDACTED, text)
+        text = SQL_PARAMETERS.sub(f"[parameters: {REDACTED}]", text)
         return DISCORD_WEBHOOK.sub(rf"\g<1>{REDACTED}", text)
 
     def redact_value(self, value: Any, depth: int = 0) -> Any:
@@ -165,6 +171,16 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return self.redactor.redact(json.dumps(entry, default=str, ensure_ascii=False))
+
+
+def failure(exc: BaseException) -> str:
+    """An exception for a log line: its type, the database's error code if any, and where it
+    happened. Never its message: a database error quotes values (an invalid input, a failing
+    row), and any exception may quote what a person typed."""
+    orig = getattr(exc, "orig", None)  # the driver's error under SQLAlchemy's
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+    kind = type(exc).__name__ + (f" (code {code})" if isinstance(code, str) and code else "")
+    return f"{kind}\n{''.join(traceback.format_tb(exc.__traceback__))}".rstrip()
 
 
 # The record factory ----------------------------------------------------------------------------

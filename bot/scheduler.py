@@ -21,8 +21,12 @@ that row is sent, in a worker thread.
 Team channels ride on the same tick: their daily posts and weekly digests are claimed after the
 people (`bot.team_posts`) and sent to the channel from the same outbox.
 
-A restart resumes the outbox: rows a killed process had leased are taken again when the lease
-ends. Time comes in as `now` (and a monotonic clock and sleep for pacing), so tests never wait.
+Each row is marked SENDING just before its send, in a short transaction that also checks the
+lease is still this process's and the person still exists (`/delete` wins over a leased row),
+and its lease is pushed on while the send lasts. A restart resumes the outbox: rows a killed
+process had leased are taken again when the lease ends, and only its SENDING rows (at most
+`concurrency` per platform) can go out twice. Time comes in as `now` (and a monotonic clock and
+sleep for pacing), so tests never wait; only a send in flight is timed by the event loop.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -46,6 +50,7 @@ from bot.core.content import Library
 from bot.core.messages import Incoming, Platform, Reply
 from bot.core.reminder_plan import Fire, Kind, ReminderState, after_firing, explain, plan_next
 from bot.core.schedule import local_day
+from bot.logs import failure
 from bot.pacing import DEFAULT_LIMITS, Monotonic, Pacer, Sleep, is_group
 from bot.ports import Delivery, Sender
 from bot.service import checkin, reminders, weekly
@@ -84,6 +89,7 @@ class TickResult:
     failed: int = 0
     unreachable: int = 0
     lost: int = 0  # claims another process won
+    gone: int = 0  # leased, but deleted (/delete) or taken over by another process before sending
 
     def __iadd__(self, other: TickResult) -> TickResult:
         for item in fields(self):
@@ -250,8 +256,8 @@ class ReminderScheduler:
             result = await self.tick(self.clock())
             if result:
                 log.info("reminders: %s", result)
-        except Exception:  # a failed tick must not stop the next one
-            log.exception("reminders: tick failed")
+        except Exception as exc:  # a failed tick must not stop the next one
+            log.error("reminders: tick failed: %s", failure(exc))
         finally:
             self._running = None
 
@@ -608,9 +614,10 @@ class ReminderScheduler:
         while queue:
             if self._stopping:
                 back = [row.id for row in queue]
+                token = queue[0].until
                 queue.clear()
                 async with self.sessions() as session, session.begin():
-                    await outbox.release(session, back, current())
+                    await outbox.release(session, back, token, current())
                 return
             await self._send(platform, queue.popleft(), current, result)
 
@@ -618,11 +625,9 @@ class ReminderScheduler:
         self, platform: Platform, row: outbox.Leased, current: Clock, result: TickResult
     ) -> None:
         if row.fire_at + self.grace < current():
-            await self._finish(row.id, outbox.DROPPED, current(), error="late")
+            await self._finish(row.id, outbox.DROPPED, current(), error="late", token=row.until)
             result.dropped += 1
             return
-        error: str | None = None
-        outcome: Delivery | None = None
         summary_of = weekly.marked_person(row.payload)
         if summary_of is None:
             replies = [reminders.reply_from_json(item) for item in row.payload]
@@ -637,33 +642,99 @@ class ReminderScheduler:
                 )
             except Exception as exc:  # e.g. the chart could not be drawn: try again later
                 log.warning("reminders: outbox row %s not rendered (%s)", row.id, type(exc))
-                replies, outcome, error = [], Delivery.RETRY, type(exc).__name__[:64]
-            if outcome is None and not replies:  # paused, held, turned off or gone since
-                await self._finish(row.id, outbox.DROPPED, current(), error="not wanted")
+                counted = await self._outcome(
+                    platform,
+                    row,
+                    row.attempts + 1,
+                    Delivery.RETRY,
+                    type(exc).__name__[:64],
+                    current,
+                    unstarted=row.until,
+                )
+                setattr(result, counted, getattr(result, counted) + 1)
+                return
+            if not replies:  # paused, held, turned off or gone since
+                await self._finish(
+                    row.id, outbox.DROPPED, current(), error="not wanted", token=row.until
+                )
                 result.skipped += 1
                 return
-        if outcome is None:
-            await self.pacers[platform].acquire(
-                row.ref, group=is_group(platform, row.ref), messages=max(1, len(replies))
-            )
-            sender = self.senders[platform]
-            try:
-                if row.to_channel:
-                    outcome = await sender.send_to_channel(row.ref, replies)
-                else:
-                    outcome = await sender.send_to_person(row.ref, replies)
-            except Exception as exc:  # a sender that raises is treated as a transient failure
-                outcome, error = Delivery.RETRY, type(exc).__name__[:64]
+        await self.pacers[platform].acquire(
+            row.ref, group=is_group(platform, row.ref), messages=max(1, len(replies))
+        )
+        at = current()
+        async with self.sessions() as session, session.begin():
+            attempt = await outbox.start(session, row.id, row.until, at + self.lease)
+        if attempt is None:  # deleted since the lease (/delete), or taken over: send nothing
+            result.gone += 1
+            return
+        sender = self.senders[platform]
+        error: str | None = None
+        try:
+            if row.to_channel:
+                send = sender.send_to_channel(row.ref, replies)
+            else:
+                send = sender.send_to_person(row.ref, replies)
+            outcome = await self._in_flight(row.id, at + self.lease, send, current)
+        except Exception as exc:  # a sender that raises is treated as a transient failure
+            outcome, error = Delivery.RETRY, type(exc).__name__[:64]
+        counted = await self._outcome(platform, row, attempt, outcome, error, current)
+        setattr(result, counted, getattr(result, counted) + 1)
+
+    async def _in_flight(
+        self, row_id: int, token: datetime, send: Awaitable[Delivery], current: Clock
+    ) -> Delivery:
+        """Await a send, pushing its row's lease on every third of the lease while it lasts
+        (a flood wait may outlast the lease, and another process must not send it again).
+        This waits on the event loop's clock: a send in flight takes real time."""
+        task = asyncio.ensure_future(send)
+        every = max(0.001, self.lease.total_seconds() / 3)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=every)
+                if done:
+                    return task.result()
+                until = current() + self.lease
+                try:
+                    async with self.sessions() as session, session.begin():
+                        if await outbox.extend(session, row_id, token, until):
+                            token = until
+                except Exception as exc:  # the send goes on; the next beat tries again
+                    log.warning("reminders: lease not extended: %s", failure(exc))
+        finally:
+            task.cancel()  # only if this was cancelled itself (shutting down)
+
+    async def _outcome(
+        self,
+        platform: Platform,
+        row: outbox.Leased,
+        attempt: int,
+        outcome: Delivery,
+        error: str | None,
+        current: Clock,
+        unstarted: datetime | None = None,
+    ) -> str:
+        """Record how attempt number `attempt` ended; returns the TickResult field to count.
+        `unstarted`: the lease token of an attempt that failed before `start` (it still counts
+        as an attempt)."""
         at = current()
         if outcome is Delivery.SENT:
             await self._finish(row.id, outbox.SENT, at)
             metrics.REMINDER_SEND_LAG.observe(max(0.0, (at - row.fire_at).total_seconds()))
-            result.sent += 1
-        elif outcome is Delivery.RETRY and row.attempts < self.max_attempts:
-            delay = self.retry_after * 2 ** (row.attempts - 1)
-            await self._finish(row.id, outbox.PENDING, at, error or "retry", at + delay)
-            result.retried += 1
-        elif outcome is Delivery.UNREACHABLE:
+            return "sent"
+        if outcome is Delivery.RETRY and attempt < self.max_attempts:
+            delay = self.retry_after * 2 ** (attempt - 1)
+            await self._finish(
+                row.id,
+                outbox.PENDING,
+                at,
+                error or "retry",
+                at + delay,
+                token=unstarted,
+                attempt=unstarted is not None,
+            )
+            return "retried"
+        if outcome is Delivery.UNREACHABLE:
             async with self.sessions() as session, session.begin():
                 await outbox.finish(
                     session, row.id, outbox.UNREACHABLE, now=at, error="unreachable"
@@ -671,11 +742,12 @@ class ReminderScheduler:
                 await outbox.mark_unreachable(
                     session, platform.value, row.ref, to_channel=row.to_channel
                 )
-            result.unreachable += 1
-        else:
-            reason = "retries used up" if outcome is Delivery.RETRY else "failed"
-            await self._finish(row.id, outbox.FAILED, at, error or reason)
-            result.failed += 1
+            return "unreachable"
+        reason = "retries used up" if outcome is Delivery.RETRY else "failed"
+        await self._finish(
+            row.id, outbox.FAILED, at, error or reason, token=unstarted, attempt=bool(unstarted)
+        )
+        return "failed"
 
     async def _finish(
         self,
@@ -684,9 +756,21 @@ class ReminderScheduler:
         at: datetime,
         error: str | None = None,
         retry_at: datetime | None = None,
+        token: datetime | None = None,
+        attempt: bool = False,
     ) -> None:
+        """`token`: the lease token of a row whose send never began; `attempt`: count one."""
         async with self.sessions() as session, session.begin():
-            await outbox.finish(session, row_id, state, now=at, error=error, retry_at=retry_at)
+            await outbox.finish(
+                session,
+                row_id,
+                state,
+                now=at,
+                error=error,
+                retry_at=retry_at,
+                token=token,
+                attempt=attempt,
+            )
 
 
 # `coach reminders due` --------------------------------------------------------------------------

@@ -16,15 +16,19 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def create_engine(url: str) -> AsyncEngine:
+    """`hide_parameters`: a database error's text must not carry the statement's parameters
+    (chat ids, message text, health answers), wherever it is logged or shown."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # pool_pre_ping: a PostgreSQL restart leaves dead pooled connections; test them first.
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -13,10 +13,15 @@ Either way the outbox row for a reminder carries the unique key (target, kind, l
 is inserted with ON CONFLICT DO NOTHING in the same transaction, so the same reminder cannot be
 queued twice even if two claims overlapped.
 
-Sending: a batch of due pending rows is leased by moving `next_attempt_at` to the end of the
-lease (PostgreSQL picks them with SKIP LOCKED, SQLite in one UPDATE … RETURNING). The result of
-every send is written at once, so a process killed mid-batch leaves at most the rows it was
-sending at that moment to be sent again when the lease ends.
+Sending: a batch of due rows is leased by moving `next_attempt_at` to the end of the lease
+(PostgreSQL picks them with SKIP LOCKED, SQLite in one UPDATE … RETURNING); that value is the
+lease's token. Just before each send, one short transaction marks the row SENDING, only if the
+token still matches (the lease was not taken over when it ran out) and the person still exists
+(`/delete` wins over a row leased before it): `start`. While the send is in flight its lease is
+pushed on (`extend`), so a slow send (a flood wait) is not taken again. The result of every send
+is written at once. A process killed mid-batch leaves its SENDING rows (their send may have
+begun: at most one per send in flight) to be sent again when their lease ends; rows it had
+leased but not started are simply taken again, not counted as an attempt.
 """
 
 from __future__ import annotations
@@ -56,11 +61,13 @@ from sqlalchemy.orm import aliased
 from storage.models import CheckIn, Identity, OutboxMessage, Person
 
 PENDING = "pending"
+SENDING = "sending"  # its send may have begun: taken again (sent again) only when its lease ends
 SENT = "sent"
 FAILED = "failed"
 DROPPED = "dropped"
 UNREACHABLE = "unreachable"
-STATES = (PENDING, SENT, FAILED, DROPPED, UNREACHABLE)
+STATES = (PENDING, SENDING, SENT, FAILED, DROPPED, UNREACHABLE)
+UNFINISHED = (PENDING, SENDING)
 
 # Kinds with a channel as target: hooks for the team post and the weekly digest.
 TEAM_POST = "team_post"
@@ -402,18 +409,28 @@ class Leased:
     to_channel: bool
     kind: str
     fire_at: datetime
-    attempts: int  # including this one
+    attempts: int  # sends begun before this lease
     payload: list[dict[str, Any]]
+    until: datetime  # the lease's end, also its token: `start` checks it is still this
+
+
+def _takeable(now: datetime) -> ColumnElement[bool]:
+    """Pending, or SENDING with its lease ended."""
+    return or_(
+        outbox.c.state == PENDING,
+        and_(outbox.c.state == SENDING, outbox.c.next_attempt_at <= now),
+    )
 
 
 async def drop_late(
     session: AsyncSession, now: datetime, grace: timedelta, audience: Audience
 ) -> int:
-    """Pending rows more than `grace` past their time are dropped: no reminders at night."""
+    """Unsent rows more than `grace` past their time are dropped: no reminders at night (a
+    SENDING row once its lease has ended: the process sending it is gone)."""
     statement = (
         update(outbox)
         .where(
-            outbox.c.state == PENDING,
+            _takeable(now),
             outbox.c.fire_at < now - grace,
             audience.reaches(outbox.c.platform, outbox.c.ref),
         )
@@ -431,12 +448,13 @@ async def lease(
     until: datetime,
     limit: int,
 ) -> list[Leased]:
-    """Take up to `limit` due pending rows of `platform` for sending until `until`."""
+    """Take up to `limit` due rows of `platform` for sending until `until`: pending ones, and
+    SENDING ones whose lease ended (the process sending them died)."""
     only = Audience((platform,), audience.only_refs)
     pick = (
         select(outbox.c.id)
         .where(
-            outbox.c.state == PENDING,
+            outbox.c.state.in_(UNFINISHED),
             outbox.c.platform == platform,
             outbox.c.next_attempt_at <= now,
             only.reaches(outbox.c.platform, outbox.c.ref),
@@ -449,7 +467,7 @@ async def lease(
     statement = (
         update(outbox)
         .where(outbox.c.id.in_(pick))
-        .values(next_attempt_at=until, attempts=outbox.c.attempts + 1)
+        .values(next_attempt_at=until)
         .returning(
             outbox.c.id,
             outbox.c.platform,
@@ -462,9 +480,50 @@ async def lease(
         )
     )
     rows = (await session.execute(statement)).all()
-    leased = [Leased(*row) for row in rows]
+    leased = [Leased(**row._mapping, until=until) for row in rows]
     leased.sort(key=lambda row: (row.fire_at, row.id))
     return leased
+
+
+_START = (
+    update(outbox)
+    .where(
+        outbox.c.id == bindparam("b_id"),
+        outbox.c.state.in_(UNFINISHED),
+        outbox.c.next_attempt_at == bindparam("b_token"),
+        or_(
+            outbox.c.person_id.is_(None),
+            select(people.c.id).where(people.c.id == outbox.c.person_id).exists(),
+        ),
+    )
+    .values(state=SENDING, attempts=outbox.c.attempts + 1, next_attempt_at=bindparam("b_until"))
+    .returning(outbox.c.attempts)
+)
+
+
+async def start(session: AsyncSession, row_id: int, token: datetime, until: datetime) -> int | None:
+    """Mark a leased row SENDING just before its send, leased on until `until`: only while
+    this process's lease (`token`) holds and the person it is for still exists. Commit before
+    sending. Returns the attempt number, or None: send nothing (deleted, or another process
+    took the row over when the lease ran out)."""
+    found = await session.execute(_START, {"b_id": row_id, "b_token": token, "b_until": until})
+    attempt: int | None = found.scalar_one_or_none()
+    return attempt
+
+
+async def extend(session: AsyncSession, row_id: int, token: datetime, until: datetime) -> bool:
+    """Push the lease of a row being sent on to `until`; False when it is not ours any more."""
+    statement = (
+        update(outbox)
+        .where(
+            outbox.c.id == row_id,
+            outbox.c.state == SENDING,
+            outbox.c.next_attempt_at == token,
+        )
+        .values(next_attempt_at=until)
+    )
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount == 1
 
 
 async def finish(
@@ -475,26 +534,38 @@ async def finish(
     now: datetime,
     error: str | None = None,
     retry_at: datetime | None = None,
+    token: datetime | None = None,
+    attempt: bool = False,
 ) -> None:
-    """Record the outcome of one send (state PENDING with `retry_at` schedules a retry)."""
+    """Record the outcome of one send (state PENDING with `retry_at` schedules a retry). A row
+    closed before its send began passes its lease `token` (nothing is changed if another
+    process took it over); `attempt` counts an attempt that never reached `start`."""
     values: dict[str, Any] = {"state": state, "last_error": error}
     if state == SENT:
         values["sent_at"] = now
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    statement = (
-        update(outbox).where(outbox.c.id == row_id, outbox.c.state == PENDING).values(**values)
-    )
-    await session.execute(statement)
+    if attempt:
+        values["attempts"] = outbox.c.attempts + 1
+    condition = and_(outbox.c.id == row_id, outbox.c.state.in_(UNFINISHED))
+    if token is not None:
+        condition = and_(condition, outbox.c.next_attempt_at == token)
+    await session.execute(update(outbox).where(condition).values(**values))
 
 
-async def release(session: AsyncSession, row_ids: Sequence[int], now: datetime) -> None:
-    """Give back leased rows that were not tried (shutting down): due again at once."""
+async def release(
+    session: AsyncSession, row_ids: Sequence[int], token: datetime, now: datetime
+) -> None:
+    """Give back leased rows that were not started (shutting down): due again at once."""
     if row_ids:
         statement = (
             update(outbox)
-            .where(outbox.c.id.in_(list(row_ids)), outbox.c.state == PENDING)
-            .values(next_attempt_at=now, attempts=outbox.c.attempts - 1)
+            .where(
+                outbox.c.id.in_(list(row_ids)),
+                outbox.c.state.in_(UNFINISHED),
+                outbox.c.next_attempt_at == token,
+            )
+            .values(next_attempt_at=now)
         )
         await session.execute(statement)
 
@@ -528,7 +599,9 @@ async def mark_unreachable(
 
 async def prune(session: AsyncSession, before: datetime) -> int:
     """Delete finished rows (sent, failed, dropped, unreachable) created before `before`."""
-    statement = delete(outbox).where(outbox.c.state != PENDING, outbox.c.created_at < before)
+    statement = delete(outbox).where(
+        outbox.c.state.not_in(UNFINISHED), outbox.c.created_at < before
+    )
     result = cast(CursorResult[Any], await session.execute(statement))
     return int(result.rowcount or 0)
 
@@ -554,12 +627,13 @@ async def cancel_pending(
     session: AsyncSession, person_id: int, now: datetime, *, keep_kinds: Sequence[str] = ()
 ) -> int:
     """Drop a person's unsent messages (a red flag, a pause, or today's check-in made them
-    pointless), so nothing already queued still reaches them. Channel posts are left alone."""
+    pointless), so nothing already queued still reaches them. Channel posts are left alone, and
+    so is a message whose send is in flight."""
     statement = (
         update(OutboxMessage)
         .where(
             OutboxMessage.person_id == person_id,
-            OutboxMessage.state == PENDING,
+            _takeable(now),
             OutboxMessage.to_channel.is_(False),
             OutboxMessage.kind.not_in(list(keep_kinds)),
         )

@@ -6,17 +6,20 @@ unless COACH_REQUIRE_POSTGRES=1 (set by .ci/run), which turns a skip into a fail
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from bot import logs
 from bot.bootstrap import build_coach
 from bot.config import SOURCE_CONTENT, Settings
+from bot.logs import QUIET
 from bot.service.coach import Coach
 from tests.chat import FakeClock
 
@@ -117,3 +120,21 @@ async def coach_on(database_url: str, clock: FakeClock) -> AsyncIterator[Coach]:
     )
     yield built
     await built.close()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Puts back the root logger, the libraries' levels and the record factory after a test
+    that called `configure_logging`."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in QUIET}
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+    logs.uninstall()
+    logging.captureWarnings(False)

@@ -134,6 +134,9 @@ class Coach:
             now = self.clock()
             identity = await repo.identity(incoming.platform.value, incoming.user_ref, lock=True)
             if identity is None:
+                if incoming.action is not None and not _starts(incoming.action):
+                    # An old button (pressed after /delete, or someone else's): store nothing.
+                    return [Reply(UNKNOWN_PRESS, alert=True, private=True)]
                 identity = await repo.add_person(
                     incoming.platform.value, incoming.user_ref, incoming.display_name, now
                 )
@@ -595,6 +598,18 @@ class Coach:
                 onboarding.ask(turn, step)
             ]
         return [turn.private("Thanks, glad you've been checked. /routine when you're ready.")]
+
+
+UNKNOWN_PRESS = "I don't know you yet — send /start to begin."
+
+
+def _starts(payload: str) -> bool:
+    """Buttons addressed to anyone, not to one person: a team post's (its "Start my routine",
+    a member's name choice) and the "Done" under a routine shown in a group."""
+    action = parse_action(payload)
+    if action is None:
+        return False
+    return action.flow == team.FLOW or (action.flow == "rt" and action.ref == 0)
 
 
 def _not_yours() -> Reply:

@@ -988,6 +988,7 @@ async def test_real_coach_refuses_another_members_press_and_forgeries(
 ) -> None:
     async with running(settings, real_coach, tmp_path):
         await _onboard(fake, ANN)
+        await answer(fake, await fake.slash("help", user=BEN, guild_id=GUILD))  # Ben is known
         start = await fake.slash("checkin", user=ANN, guild_id=GUILD)
         _, question = await answers(fake, start, 2)
         message = message_of(question)

@@ -1040,6 +1040,7 @@ async def test_real_coach_refuses_a_press_by_someone_else(
 ) -> None:
     async with running(telegram_fake, telegram_settings, telegram_coach):
         await onboard(telegram_fake, ANA)
+        await say(telegram_fake, BEN, "/help", lambda p: "/start" in p["text"])  # Ben is known
         question = await say(telegram_fake, ANA, "/checkin", lambda p: "DURING" in p["text"])
         mark = telegram_fake.mark()
         telegram_fake.inject_update(telegram_fake.callback(BEN, button(question, "9"), on=question))

@@ -1,9 +1,10 @@
 """One scheduler process for the crash test (tests/integration/test_scheduler_crash.py).
 
-It runs a tick at --now against --url, appending the ref of every message its sender delivers
-to --log (O_APPEND writes survive SIGKILL), and kills itself with SIGKILL at a chosen point:
-after the Nth SQL statement (anywhere: claim, enqueue, lease, recording a result) or right after
-the Nth delivery, before the outcome is recorded (the worst moment: sent but not marked).
+It runs a tick at --now against --url with --concurrency sends in flight, appending
+"<run> <ref>" for every message its sender delivers to --log (O_APPEND writes survive SIGKILL),
+and kills itself with SIGKILL at a chosen point: after the Nth SQL statement (anywhere: claim,
+enqueue, lease, marking a send begun, recording a result) or right after the Nth delivery, before
+its outcome is recorded (the worst moment: sent but not marked), with the other sends in flight.
 """
 
 from __future__ import annotations
@@ -38,16 +39,19 @@ def die() -> None:
 class LoggingSender:
     platform = Platform.TELEGRAM
 
-    def __init__(self, log: Path, kill_at_send: int | None) -> None:
+    def __init__(self, log: Path, run: int, kill_at_send: int | None) -> None:
         self.fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.run = run
         self.kill_at_send = kill_at_send
         self.count = 0
 
     async def send_to_person(self, user_ref: str, replies: Sequence[Reply]) -> Delivery:
-        os.write(self.fd, f"{user_ref}\n".encode())
+        await asyncio.sleep(0)  # the network: the other workers' sends go on meanwhile
+        os.write(self.fd, f"{self.run} {user_ref}\n".encode())
         self.count += 1
         if self.kill_at_send is not None and self.count >= self.kill_at_send:
             die()
+        await asyncio.sleep(0)  # the reply
         return Delivery.SENT
 
     async def send_to_channel(self, channel_ref: str, replies: Sequence[Reply]) -> Delivery:
@@ -59,6 +63,8 @@ async def main() -> int:
     parser.add_argument("--url", required=True)
     parser.add_argument("--now", required=True)
     parser.add_argument("--log", required=True, type=Path)
+    parser.add_argument("--run", required=True, type=int)
+    parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--kill-at-statement", type=int, default=None)
     parser.add_argument("--kill-at-send", type=int, default=None)
     args = parser.parse_args()
@@ -73,13 +79,13 @@ async def main() -> int:
             die()
 
     event.listen(engine.sync_engine, "after_cursor_execute", count)
-    sender = LoggingSender(args.log, args.kill_at_send)
+    sender = LoggingSender(args.log, args.run, args.kill_at_send)
     reminders = scheduler(
         db.sessionmaker(engine),
         {Platform.TELEGRAM: sender},
         clock=lambda: now,
         batch=100,
-        concurrency=1,  # one send in flight: a kill can repeat at most one message
+        concurrency=args.concurrency,  # sends in flight: a kill repeats at most this many
         pacers={Platform.TELEGRAM: Pacer()},
     )
     result = await reminders.tick(now)

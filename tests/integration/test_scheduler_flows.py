@@ -241,7 +241,14 @@ async def test_outbox_counts(world: World) -> None:
     await world.tick(TUE_0730)
     async with world.coach.sessions() as session:
         counts = await outbox.counts(session)
-    assert counts == {"pending": 0, "sent": 1, "failed": 0, "dropped": 0, "unreachable": 0}
+    assert counts == {
+        "pending": 0,
+        "sending": 0,
+        "sent": 1,
+        "failed": 0,
+        "dropped": 0,
+        "unreachable": 0,
+    }
 
 
 async def test_skip_on_an_old_reminder_changes_nothing(world: World) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from pydantic import SecretStr
 
-from bot import logs
 from bot.config import Settings
-from bot.logs import QUIET, REDACTED, Redactor, configure_logging, settings_secrets
+from bot.logs import REDACTED, Redactor, configure_logging, settings_secrets
 from bot.service.coach import Coach
 from tests.chat import Chat
 
@@ -23,20 +21,7 @@ HEALTH = "pain 7/10 secret-pain-marker"
 LEVELS = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in QUIET}
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-    logs.uninstall()
-    logging.captureWarnings(False)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def secrets_absent(text: str) -> None:
