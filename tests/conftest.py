@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -39,6 +41,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgres = callspec is not None and callspec.params.get("database_url") == "postgres"
         if on_postgres or "postgres_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    fuzz = sys.modules.get("tests.fuzz_support")
+    if fuzz is not None and fuzz.CASES:
+        cases, refused = fuzz.CASES, fuzz.REFUSED
+        terminalreporter.section("fuzz cases")
+        for name, count in sorted(cases.items()):
+            terminalreporter.write_line(f"{name}: {count} run, {refused.get(name, 0)} refused")
+        terminalreporter.write_line(f"total: {sum(cases.values())} run")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

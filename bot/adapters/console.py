@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.core.messages import Button, Incoming, Platform, Reply
+from bot.core.numbers import whole_number
 from bot.ports import CoachPort, Delivery
+
+MAX_CHOICE_DIGITS = 3  # more choices than a screen holds
 
 
 class ConsoleChat:
@@ -21,11 +24,14 @@ class ConsoleChat:
     def to_incoming(self, line: str) -> Incoming:
         """A label or a number picks one of the last choices; anything else is typed text.
 
-        Labels win over numbers, so on a 0-10 scale typing "3" means the score 3."""
+        On a scale (buttons labelled with numbers) a typed number is the value, never a
+        position: "11" on a 0-10 question goes to the coach, which asks again."""
         typed = line.strip()
         chosen = next((b for b in self.choices if b.label.lower() == typed.lower()), None)
-        if chosen is None and typed.isdigit() and 1 <= int(typed) <= len(self.choices):
-            chosen = self.choices[int(typed) - 1]
+        scale = any(whole_number(b.label, MAX_CHOICE_DIGITS) is not None for b in self.choices)
+        position = None if scale else whole_number(typed, MAX_CHOICE_DIGITS)
+        if chosen is None and position is not None and 1 <= position <= len(self.choices):
+            chosen = self.choices[position - 1]
         base = {
             "platform": Platform.CONSOLE,
             "user_ref": self.user,

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 VERSION = "v1"
 MAX_BYTES = 64
 _PART = re.compile(r"^[a-z0-9_.+-]{1,24}$")
-_REF = re.compile(r"^(?:0|[1-9][0-9]{0,17})$")
+_REF = re.compile(r"^(?:0|[1-9][0-9]{0,9})$")
+MAX_REF = 2**31 - 1  # ids are 32-bit integer columns: a larger one fails the database query
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,5 +43,7 @@ def parse_action(payload: str) -> Action | None:
         return None
     flow, step, value, ref = parts[1:]
     if not (_PART.match(flow) and _PART.match(step) and _PART.match(value) and _REF.match(ref)):
+        return None
+    if int(ref) > MAX_REF:
         return None
     return Action(flow, step, value, int(ref))

@@ -6,10 +6,10 @@ again without changing anything.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.core.numbers import whole_number
 from bot.core.progression import Neutral
 
 MAX_TEXT = 500  # longer than any answer or command we expect
@@ -34,9 +34,9 @@ def read_score(text: str, what: str) -> int:
     words = {"zero": 0, "none": 0, "no pain": 0}
     if value in words:
         return words[value]
-    if not re.fullmatch(r"\d{1,2}", value):
+    number = whole_number(value, max_digits=2)
+    if number is None:
         raise BadAnswer(f"Please answer {what} with a whole number from 0 to 10.")
-    number = int(value)
     if number > 10:
         raise BadAnswer(f"{number} is above the scale: {what} goes from 0 to 10.")
     return number

@@ -21,6 +21,8 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from bot.core.numbers import ascii_digits
+
 __all__ = ["ALL_DAYS", "fire_instant", "local_day", "next_fire_utc", "parse_hhmm"]
 
 ALL_DAYS: frozenset[int] = frozenset(range(7))  # Monday=0 ... Sunday=6, like date.weekday()
@@ -44,7 +46,10 @@ def parse_hhmm(text: str) -> time:
     example = "(e.g. 07:30, 7:30pm or 1930)."
     if len(text) > 4 * _MAX_TIME_TEXT:
         raise ValueError(f"{shown!r} is not a time of day {example}")
-    compact = "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    digits = ascii_digits(text)  # "٠٧:٣٠" is 07:30; "²" is not a digit anywhere in the coach
+    if digits is None:
+        raise ValueError(f"{shown!r} is not a time of day {example}")
+    compact = "".join(unicodedata.normalize("NFKC", digits).casefold().split())
     compact = compact.replace("a.m.", "am").replace("p.m.", "pm").removesuffix(".")
     if compact in _WORDS:
         return _WORDS[compact]

@@ -32,7 +32,7 @@ from bot.core.texts import (
     choice_buttons,
     score_buttons,
 )
-from bot.service import safety, team
+from bot.service import repeats, safety, team
 from bot.service.turn import Turn
 from storage import outbox
 from storage.models import CheckIn, DecisionRecord, SelfTestResult
@@ -199,6 +199,11 @@ async def _needs_screen(turn: Turn, pain: int, leg: bool) -> bool:
 
 async def quick(turn: Turn, values: QuickCheckIn) -> list[Reply]:
     """`/checkin 3 yes 7`: the whole check-in in one message."""
+    copy = await repeats.earlier_copy(turn, values)
+    if copy is not None and copy.completed_at is None and turn.person.pending:
+        return [question(turn, copy, str(turn.person.pending["step"]))]  # the same question
+    if copy is not None:
+        return [repeats.already_logged(turn, copy)]
     checkin = await _open_checkin(turn)
     checkin.pain_during = values.pain_during
     checkin.leg_symptoms = values.leg_symptoms

@@ -18,6 +18,7 @@ from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin
 from bot.core.content import Library
 from bot.core.free_text import Intent, Kind, read_free_text
 from bot.core.messages import Incoming, Platform, Reply
+from bot.core.numbers import whole_number
 from bot.core.schedule import parse_hhmm
 from bot.core.texts import (
     ALREADY_CHECKED_IN,
@@ -397,9 +398,9 @@ class Coach:
             lighter=turn.person.lighter_dose,
             private=False,
         )
-        team_id = args[len(team.DONE_PREFIX) :]
-        if args.startswith(team.DONE_PREFIX) and team_id.isdecimal() and len(team_id) < 19:
-            reply = team.from_team(reply, int(team_id))  # opened from a team post
+        team_id = whole_number(args.removeprefix(team.DONE_PREFIX), max_digits=9)
+        if args.startswith(team.DONE_PREFIX) and team_id is not None:
+            reply = team.from_team(reply, team_id)  # opened from a team post
         pending = turn.person.pending
         if not pending or pending.get("flow") == checkin.MORNING:
             # A "done" or a bare number typed next means this routine (see `_free_words`); a
@@ -474,6 +475,9 @@ class Coach:
             try:
                 match = parse_zone(" ".join(rest))
             except UnknownZone as unknown:
+                unclear_days = reminders.days_problem(rest)
+                if unclear_days is not None:
+                    return [turn.private(unclear_days)]
                 return [turn.private(onboarding.zone_problem(" ".join(rest), unknown))]
             turn.person.timezone = match.zone
         elif not turn.person.timezone:
@@ -492,11 +496,11 @@ class Coach:
     async def _pause(self, turn: Turn, args: str) -> list[Reply]:
         days: int | None = None
         if args:
-            if not args.isdigit() or not 1 <= int(args) <= MAX_PAUSE_DAYS:
+            days = whole_number(args, max_digits=3)
+            if days is None or not 1 <= days <= MAX_PAUSE_DAYS:
                 return [
                     turn.private(f"Pause for how many days? A number from 1 to {MAX_PAUSE_DAYS}.")
                 ]
-            days = int(args)
         until = await safety.pause(turn, days)
         when = (
             "until you send /resume"
@@ -531,7 +535,10 @@ class Coach:
         if avoid is not None:
             return [Reply(avoid_text(self.library, avoid))]
         guesses = ", ".join(e.name for e in self.library.suggest_exercises(args))
-        return [Reply(f"I don't know that exercise. Did you mean: {guesses}?")]
+        if guesses:
+            return [Reply(f"I don't know that exercise. Did you mean: {guesses}?")]
+        names = ", ".join(e.name for e in self.library.exercises.values())
+        return [Reply(f"I don't know that exercise. I know: {names}. Send /exercise NAME.")]
 
     async def _privacy(self, turn: Turn, args: str) -> list[Reply]:
         return [Reply(PRIVACY)]

@@ -15,9 +15,11 @@ from typing import Any, Protocol
 from bot.core.actions import Action
 from bot.core.content import Library
 from bot.core.messages import Button, Reply
+from bot.core.numbers import ascii_digits, whole_number
 from bot.core.reminder_plan import Kind, ReminderState, hhmm, plan_next, weekdays_of
 from bot.core.schedule import fire_instant, local_day, parse_hhmm
 from bot.core.texts import phase_headline
+from bot.core.timezones import UnknownZone, parse_zone
 from bot.service import safety
 from bot.service.turn import Turn
 
@@ -32,7 +34,8 @@ MAX_SNOOZE = timedelta(hours=12)
 DEFAULT_EVENING = time(19, 0)
 
 _DURATION = re.compile(
-    r"^(?:(?P<h>\d{1,2})\s*h(?:ours?|rs?)?)?\s*(?:(?P<m>\d{1,3})\s*m(?:in(?:utes?|s)?)?)?$"
+    r"^(?:(?P<h>\d{1,2})\s*h(?:ours?|rs?)?)?\s*(?:(?P<m>\d{1,3})\s*m(?:in(?:utes?|s)?)?)?$",
+    re.ASCII,
 )
 
 
@@ -62,6 +65,27 @@ def read_days(text: str) -> int:
     if not mask:
         raise ValueError("Name at least one day, e.g. mon,wed,fri.")
     return mask
+
+
+def days_problem(words: list[str]) -> str | None:
+    """Why the days in `/remind 07:30 [zone] DAYS` were not understood, when the words after the
+    time are no zone and their last one was meant as days ("funday", "mon,wen", or a known zone
+    followed by a bad day list); None when they read as a mistyped zone."""
+    *zone, last = words
+    meant = "," in last or last.lower().endswith(("day", "days", "end", "ends"))
+    if zone and not meant:
+        try:
+            parse_zone(" ".join(zone))
+            meant = True
+        except UnknownZone:
+            meant = False
+    if not meant:
+        return None
+    try:
+        read_days(last)
+    except ValueError as error:
+        return f"{error} Example: /remind 07:30 Europe/Berlin mon,wed,fri"
+    return None  # pragma: no cover - the coach asks only after read_days refused `last`
 
 
 class ReminderFields(Protocol):
@@ -176,18 +200,22 @@ def set_evening(turn: Turn, words: list[str]) -> str:
 
 def read_duration(text: str) -> timedelta:
     """ "1h", "30m", "90", "1h30m", "2 hours", "" (the default hour)."""
-    value = text.strip().lower()
-    if not value:
+    if not text.strip():
         return DEFAULT_SNOOZE
-    if value.isdigit():
-        delta = timedelta(minutes=int(value))
+    out_of_range = ValueError("Snooze for 5 minutes to 12 hours, e.g. /snooze 30m or /snooze 1h")
+    value = ascii_digits(text.strip().lower()) or ""
+    if value.isascii() and value.isdigit():
+        minutes = whole_number(value, max_digits=4)
+        if minutes is None:  # a very long number: far more than 12 hours
+            raise out_of_range
+        delta = timedelta(minutes=minutes)
     else:
         match = _DURATION.match(value)
         if match is None or not (match["h"] or match["m"]):
             raise ValueError("Snooze for how long? e.g. /snooze 30m or /snooze 1h")
         delta = timedelta(hours=int(match["h"] or 0), minutes=int(match["m"] or 0))
     if not MIN_SNOOZE <= delta <= MAX_SNOOZE:
-        raise ValueError("Snooze for 5 minutes to 12 hours, e.g. /snooze 30m or /snooze 1h")
+        raise out_of_range
     return delta
 
 

@@ -21,6 +21,7 @@ from bot.core.adherence import adherence
 from bot.core.content import Library
 from bot.core.messages import Button, Incoming, Platform, Reply
 from bot.core.names import public_name
+from bot.core.numbers import whole_number
 from bot.core.schedule import fire_instant, local_day, next_fire_utc, parse_hhmm
 from bot.core.texts import ROUTINE_DONE, phase_headline
 from bot.core.timezones import UnknownZone, parse_zone
@@ -353,11 +354,12 @@ def from_team(reply: Reply, team_id: int) -> Reply:
 def began_from(turn: Turn, done_value: str) -> None:
     """After a team-tagged "Done" opened a check-in: remember the team on the open question
     (`bot.service.checkin` carries it to the end of the check-in)."""
-    if not done_value.startswith(DONE_PREFIX) or not done_value[1:].isdigit():
+    team_id = whole_number(done_value.removeprefix(DONE_PREFIX), max_digits=9)
+    if not done_value.startswith(DONE_PREFIX) or team_id is None:
         return
     pending = turn.person.pending
     if pending and pending.get("flow") == "ci":
-        turn.person.pending = {**pending, "team": int(done_value[1:])}
+        turn.person.pending = {**pending, "team": team_id}
 
 
 async def checkin_done(turn: Turn, team_id: int | None) -> None:

@@ -90,6 +90,7 @@ def exists(zone: str, day: date, at: time) -> bool:
         ("12:45pm", time(12, 45)),
         ("  06:05  ", time(6, 5)),
         ("\uff10\uff17:\uff13\uff10", time(7, 30)),  # full-width digits
+        ("\u0667:\u0663\u0660", time(7, 30)),  # Arabic-Indic digits, like every number read
         ("noon", time(12, 0)),
         ("Midnight", time(0, 0)),
     ],
@@ -122,7 +123,9 @@ def test_parse_hhmm_accepts(text: str, expected: time) -> None:
         "７am extra",
         "\x00",
         "07:30\x00",
-        "\u0667:\u0663\u0660",  # Arabic-Indic digits are not read as a time
+        "\u00b2:30",  # a superscript is no digit (str.isdigit and NFKC say it is)
+        "7:3\u2070",
+        "\u2460\u2466",  # circled digits
         "9" * 5000,
     ],
 )
