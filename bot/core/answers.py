@@ -46,6 +46,7 @@ _NEUTRAL = {
     "yes": Neutral.YES,
     "y": Neutral.YES,
     "flat": Neutral.YES,
+    "neutral": Neutral.YES,
     "mostly": Neutral.MOSTLY,
     "most": Neutral.MOSTLY,
     "partly": Neutral.MOSTLY,
@@ -57,7 +58,7 @@ _NEUTRAL = {
 def read_neutral(text: str) -> Neutral:
     value = clean_text(text).lower().strip(".!")
     if value not in _NEUTRAL:
-        raise BadAnswer("Did your lower back stay flat on every rep? Answer yes, mostly or no.")
+        raise BadAnswer("Did your lower back stay neutral on every rep? Answer yes, mostly or no.")
     return _NEUTRAL[value]
 
 
@@ -90,7 +91,7 @@ class QuickCheckIn:
 
 
 def read_quick_checkin(args: str) -> QuickCheckIn:
-    """`/checkin 3 yes 7` (pain, flat back, comfort or "none"), optionally followed by "leg"."""
+    """`/checkin 3 yes 7` (pain, neutral back, comfort or "none"), optionally followed by "leg"."""
     words = clean_text(args).lower().split()
     leg = bool(words) and words[-1] == "leg"
     if leg:
@@ -98,7 +99,7 @@ def read_quick_checkin(args: str) -> QuickCheckIn:
     if len(words) != 3:
         raise BadAnswer(
             "Quick check-in: /checkin PAIN FLAT COMFORT, e.g. /checkin 3 yes 7 "
-            "(pain 0-10, back flat yes/mostly/no, deadlift comfort 0-10 or none). "
+            "(pain 0-10, back neutral yes/mostly/no, deadlift comfort 0-10 or none). "
             "Add 'leg' at the end if pain, tingling or numbness went down a leg."
         )
     return QuickCheckIn(
