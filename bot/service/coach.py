@@ -267,6 +267,8 @@ class Coach:
                 return await self._command(turn, "routine", "")
             return await reminders.pressed(turn, action.step, action.value)
         if action.flow == "rt":  # "Show today's routine" after onboarding
+            if (action.step, action.value) != ("open", "1"):
+                return [Reply("That button isn't valid any more.", alert=True, private=True)]
             return await self._command(turn, "routine", "")
         if action.flow == "clr":
             if (action.step, action.value) != ("ok", "yes"):

@@ -59,6 +59,8 @@ OWNER_VALUES = {
     "ci:comfort": "none",
     "am:pain": "2",
     "del:confirm": "no",
+    "scr:rf": "no",
+    "scr:rfc": "no",
 }
 # A value the coach never offers at that question (where one is checked).
 BAD_VALUES = {
@@ -73,6 +75,8 @@ BAD_VALUES = {
     "ci:flat": "sideways",
     "ci:comfort": "12",
     "am:pain": "11",
+    "scr:rf": "maybe",
+    "scr:rfc": "maybe",
 }
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -199,7 +203,12 @@ class Table:
         await self.chat(ann).say("/delete")
         await self.answer_all(ann, ben)
 
+        # The red-flag screen asked after words that name a sign.
+        await self.chat(ann).say("tingling down my left leg")
+        await self.answer_all(ann, ben)
+
         await self.reminder_buttons(ann, ben)
+        await self.personal_buttons(ann, ben)
         await self.clearance(hal, ben)
         await self.team_buttons(ann, ben)
 
@@ -233,6 +242,25 @@ class Table:
                     Action(action.flow, action.step, bad, mine).encode(),
                 )
             await self.rightful(kind, who, "dm", button.action)
+
+    async def personal_buttons(self, who: str, other: str) -> None:
+        """Buttons that name their owner: the first routine after onboarding, a bad day's
+        choices, and "I've been seen by a clinician"."""
+        mine, theirs = await self.person_id(who), await self.person_id(other)
+        for flow, step, value, bad in (
+            ("rt", "open", "1", "2"),
+            ("bd", "light", "1", "9"),
+            ("bd", "pause", "3", "90"),
+            ("rv", "ok", "yes", "maybe"),
+        ):
+            kind = f"{flow}:{step}"
+            payload = Action(flow, step, value, mine).encode()
+            await self.refused("b: another person", kind, other, "dm", payload)
+            tampered = Action(flow, step, value, theirs).encode()
+            await self.refused("c: tampered ref", kind, who, "dm", tampered)
+            forged = Action(flow, step, bad, mine).encode()
+            await self.refused("c: tampered value", kind, who, "dm", forged)
+            await self.rightful(kind, who, "dm", payload)
 
     async def clearance(self, who: str, other: str) -> None:
         held_chat = self.chat(who)
