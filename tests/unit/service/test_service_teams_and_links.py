@@ -97,18 +97,25 @@ def code_in(text: str) -> str:
     return found.group(1)
 
 
-async def test_link_merges_two_people_into_the_one_who_issued_the_code(
-    coach: Coach, tables: Tables
-) -> None:
+async def linked(coach: Coach, *, second_history: bool) -> tuple[Chat, Chat]:
+    """Telegram (onboarded, one check-in) issues a code that Discord redeems."""
     telegram = Chat(coach, user="111", platform=Platform.TELEGRAM)
     discord = Chat(coach, user="222", platform=Platform.DISCORD)
     await telegram.onboard(pain=3)
     await telegram.say("/checkin 3 yes 6")
-    await discord.onboard(pain=4)
-    await discord.say("/checkin 2 mostly 5")
+    if second_history:
+        await discord.onboard(pain=4)
+        await discord.say("/checkin 2 mostly 5")
     await telegram.say("/link")
     await discord.say(f"/link {code_in(telegram.text)}")
     assert "Linked!" in discord.text
+    return telegram, discord
+
+
+async def test_link_merges_two_people_into_the_one_who_issued_the_code(
+    coach: Coach, tables: Tables
+) -> None:
+    _, discord = await linked(coach, second_history=True)
     [person] = tables.people
     assert person.baseline_pain == 3
     assert {i.person_id for i in tables.identities} == {person.id}
@@ -130,7 +137,7 @@ async def test_a_wrong_code_changes_nothing_and_counts_towards_the_limit(
     assert len(tables.tries) == 5 and len(tables.people) == 1
 
 
-async def test_a_code_is_single_use_and_expires(
+async def test_an_expired_code_changes_nothing(
     coach: Coach, tables: Tables, clock: FakeClock
 ) -> None:
     issuer = Chat(coach, user="111", platform=Platform.TELEGRAM)
@@ -146,12 +153,7 @@ async def test_a_code_is_single_use_and_expires(
 async def test_unlink_gives_this_chat_its_own_person_with_the_settings(
     coach: Coach, tables: Tables
 ) -> None:
-    telegram = Chat(coach, user="111", platform=Platform.TELEGRAM)
-    discord = Chat(coach, user="222", platform=Platform.DISCORD)
-    await telegram.onboard(pain=3)
-    await telegram.say("/checkin 3 yes 6")
-    await telegram.say("/link")
-    await discord.say(f"/link {code_in(telegram.text)}")
+    _, discord = await linked(coach, second_history=False)
     await discord.say("/unlink")
     assert "Unlinked" in discord.text
     assert len(tables.people) == 2
