@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.config import Settings
-from bot.core.content import load_library
-from bot.service.coach import Clock, Coach, utc_now
+from bot.core.content import Library, load_library
+from bot.ports import Clock, utc_now
+from bot.service.coach import Coach
 from storage import db
+from storage.unit_of_work import SqlStorage
 
 
-async def build_coach(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Coach:
+class DatabaseCoach(Coach):
+    """The coach on its database. The scheduler, the health check and tests reach the same
+    database through `sessions` and `engine`; the coach itself only through its units of work."""
+
+    def __init__(
+        self, library: Library, storage: SqlStorage, *, clock: Clock, charts_dir: Path
+    ) -> None:
+        super().__init__(library, storage, clock=clock, charts_dir=charts_dir)
+        self.sessions = storage.sessions
+        self.engine = storage.engine
+
+
+async def build_coach(
+    settings: Settings, *, clock: Clock = utc_now, migrate: bool = True
+) -> DatabaseCoach:
     """Raises `ContentError` (every problem listed) before touching the database."""
     library = load_library(settings.content_dir)
     engine = db.create_engine(settings.database_url)
     if migrate:
         await db.upgrade(engine)
-    return Coach(library, db.sessionmaker(engine), engine=engine, clock=clock)
+    storage = SqlStorage(db.sessionmaker(engine))
+    return DatabaseCoach(library, storage, clock=clock, charts_dir=settings.charts_dir)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGED_CONTENT = Path(__file__).resolve().parent / "_content"
 SOURCE_CONTENT = Path(__file__).resolve().parent.parent / "content"
+# Charts show pain scores: a folder only this user can read, emptied of a person on /delete.
+DEFAULT_CHARTS = Path(user_cache_dir("mobility-coach", appauthor=False)) / "charts"
 
 
 def default_database_url() -> str:
@@ -29,6 +31,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     content_dir: Path = Field(default_factory=default_content_dir)
+    charts_dir: Path = DEFAULT_CHARTS
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

@@ -35,7 +35,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -52,17 +52,16 @@ from bot.core.reminder_plan import Fire, Kind, ReminderState, after_firing, expl
 from bot.core.schedule import local_day
 from bot.logs import failure
 from bot.pacing import DEFAULT_LIMITS, Monotonic, Pacer, Sleep, is_group
-from bot.ports import Delivery, Sender
+from bot.ports import Clock, Delivery, Sender, utc_now
 from bot.service import checkin, reminders, weekly
 from bot.service.turn import Turn
 from bot.team_posts import claim_teams
 from storage import outbox
 from storage.models import CheckIn, Identity, Person
-from storage.repository import Repository
+from storage.repositories.checkins import SqlCheckIns
+from storage.unit_of_work import SqlStorage, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 PRUNE_EVERY = timedelta(hours=1)
 
@@ -72,10 +71,6 @@ class SchedulerSettings(Protocol):
 
     tick_seconds: float
     reminder_grace_minutes: int
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -120,14 +115,14 @@ _Plan = tuple[Fire, ReminderState, Fire | None]
 QUESTION_MAY_REPLACE = {checkin.MORNING, "rt"}
 
 
-class _LastCheckins(Repository):
-    """A repository whose last completed check-in per person was read for a whole batch."""
+class _LastCheckins(SqlCheckIns):
+    """Check-ins whose last completed one per person was read for a whole batch."""
 
     def __init__(self, session: AsyncSession, last: Mapping[int, CheckIn]) -> None:
         super().__init__(session)
         self.last = last
 
-    async def last_completed_checkin(self, person_id: int) -> CheckIn | None:
+    async def last_completed(self, person_id: int) -> CheckIn | None:
         return self.last.get(person_id)
 
 
@@ -535,7 +530,8 @@ class ReminderScheduler:
             ).all()
         }
         since = min(claim.fire.local_date for claim in wanted) - timedelta(days=3)
-        repo = _LastCheckins(session, await outbox.last_checkins(session, ids, since))
+        uow = SqlUnitOfWork.on(session)
+        uow.checkins = _LastCheckins(session, await outbox.last_checkins(session, ids, since))
         questions: dict[int, Reply] = {}
         for claim in wanted:
             assert claim.target is not None
@@ -545,7 +541,7 @@ class ReminderScheduler:
                 continue
             platform, ref = claim.target
             incoming = Incoming(Platform(platform), ref, ref, is_private=True)
-            turn = Turn(incoming, identity, person, repo, self.library, claim.fire.at)
+            turn = Turn(incoming, identity, person, uow, self.library, claim.fire.at)
             due = await checkin.morning_due(turn)
             if due is not None:
                 questions[person.id] = checkin.ask_morning(turn, due, then=None)
@@ -634,7 +630,7 @@ class ReminderScheduler:
         else:
             try:
                 replies = await weekly.weekly_replies(
-                    self.sessions,
+                    SqlStorage(self.sessions),
                     self.library,
                     summary_of,
                     row.fire_at,

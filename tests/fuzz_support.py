@@ -123,10 +123,10 @@ async def prepare_states(
 
 
 async def _pending(coach: Coach, chat: Chat) -> dict[str, Any] | None:
-    from storage.repository import Repository
+    from storage.repositories.people import SqlPeople
 
     async with coach.sessions() as session:
-        identity = await Repository(session).identity(chat.platform.value, chat.user)
+        identity = await SqlPeople(session).identity(chat.platform.value, chat.user)
         assert identity is not None
         return identity.person.pending
 

@@ -234,6 +234,14 @@ class Program(_Model):
     description: Text
     phases: list[Phase] = Field(min_length=1)
 
+    def clamped(self, index: int) -> int:
+        """A stored phase index within this program: past the end (a program edited to fewer
+        phases) is the last phase."""
+        return min(max(index, 0), len(self.phases) - 1)
+
+    def phase_at(self, index: int) -> Phase:
+        return self.phases[self.clamped(index)]
+
 
 def _said(text: str) -> str:
     key = free_text.phrase_key(text)
@@ -359,6 +367,10 @@ class Library:
             if any(f" {trigger}" in padded for trigger in entry.triggers):
                 return entry
         return None
+
+    def program_of(self, program_id: str) -> Program:
+        """A person's program, or the default one when theirs is no longer in the content."""
+        return self.programs.get(program_id) or self.default_program()
 
     def default_program(self) -> Program:
         if DEFAULT_PROGRAM_ID in self.programs:

@@ -3,6 +3,7 @@ every adapter can show it safely."""
 
 from __future__ import annotations
 
+from bot.core import flows
 from bot.core.actions import Action
 from bot.core.content import ROUTINE_CUES, Avoid, Dose, Exercise, Library, Phase, Program
 from bot.core.messages import COMMANDS, Button, Reply
@@ -183,8 +184,8 @@ def avoid_text(library: Library, avoid: Avoid) -> str:
 
 
 # "Done" under a routine: anyone may press it, for their own check-in.
-ROUTINE_DONE = Action("rt", "done", "1", 0).encode()
-BAD_DAY_FLOW = "bd"  # Action("bd", "light" | "pause", value, person id)
+ROUTINE_DONE = Action(flows.ROUTINE, "done", "1", 0).encode()
+BAD_DAY_FLOW = flows.BAD_DAY  # Action(BAD_DAY_FLOW, "light" | "pause", value, person id)
 
 
 def bad_day_buttons(person_id: int) -> tuple[tuple[Button, ...], ...]:

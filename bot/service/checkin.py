@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bot.core import flows
 from bot.core.actions import Action
 from bot.core.answers import (
     QuickCheckIn,
@@ -34,13 +35,12 @@ from bot.core.texts import (
 )
 from bot.service import repeats, safety, team
 from bot.service.turn import Turn
-from storage import outbox
 from storage.models import CheckIn, DecisionRecord, SelfTestResult
 
-FLOW = "ci"
-MORNING = "am"
-TEST = "st"  # an entry self-test: Action("st", test id, "pass"|"fail", person id)
-REVIEW = "rv"  # "I've been seen by a clinician" after leg symptoms: Action("rv", "ok", "yes", id)
+FLOW = flows.CHECKIN
+MORNING = flows.MORNING
+TEST = flows.SELF_TEST  # Action(TEST, test id, "pass"|"fail", person id)
+REVIEW = flows.REVIEW  # Action(REVIEW, "ok", "yes", person id)
 
 YES_NO = [("No", "no"), ("Yes", "yes")]
 STOP_REASONS = {
@@ -113,7 +113,7 @@ def _no_lift(ref: int) -> str:
 
 async def _open_checkin(turn: Turn) -> CheckIn:
     person = turn.person
-    last = await turn.repo.last_completed_checkin(person.id)
+    last = await turn.uow.checkins.last_completed(person.id)
     pre_pain = person.baseline_pain
     if last is not None and last.morning_pain is not None:
         pre_pain = last.morning_pain
@@ -124,8 +124,8 @@ async def _open_checkin(turn: Turn) -> CheckIn:
         phase_index=person.phase_index,
         pre_pain=pre_pain,
     )
-    turn.repo.add(checkin)
-    await turn.repo.flush()
+    turn.uow.checkins.add(checkin)
+    await turn.uow.flush()
     return checkin
 
 
@@ -147,7 +147,7 @@ async def start(turn: Turn, pain: int | None = None) -> list[Reply]:
 
 async def answer(turn: Turn, step: str, ref: int, value: str, pressed: bool) -> list[Reply]:
     """Record one answer (raises BadAnswer to re-ask) and ask the next question."""
-    checkin = await turn.repo.checkin(ref)
+    checkin = await turn.uow.checkins.get(ref)
     if checkin is None or checkin.person_id != turn.person.id or checkin.completed_at:
         turn.clear_pending()
         return [turn.private("That check-in is closed. Send /checkin to log a new one.")]
@@ -192,7 +192,7 @@ async def answer(turn: Turn, step: str, ref: int, value: str, pressed: bool) -> 
 
 async def _needs_screen(turn: Turn, pain: int, leg: bool) -> bool:
     """Leg symptoms or a pain jump re-ask the red-flag screen (coaching-rules)."""
-    previous = await turn.repo.last_completed_checkin(turn.person.id)
+    previous = await turn.uow.checkins.last_completed(turn.person.id)
     before = previous.pain_during if previous else turn.person.baseline_pain
     return leg or red_flag_pain_jump(pain, before, turn.phase.gates)
 
@@ -226,7 +226,7 @@ async def _stop(turn: Turn, checkin: CheckIn, kind: str) -> list[Reply]:
 
 def record_stop(turn: Turn, checkin: CheckIn | None, kind: str, how: str) -> None:
     """Keep the stop among the person's decisions, with how the sign came up."""
-    turn.repo.add(
+    turn.uow.checkins.add_decision(
         DecisionRecord(
             person_id=turn.person.id,
             checkin_id=checkin.id if checkin else None,
@@ -240,7 +240,7 @@ def record_stop(turn: Turn, checkin: CheckIn | None, kind: str, how: str) -> Non
 
 
 async def done_today(turn: Turn) -> bool:
-    last = await turn.repo.last_completed_checkin(turn.person.id)
+    last = await turn.uow.checkins.last_completed(turn.person.id)
     return last is not None and last.local_date == turn.today
 
 
@@ -266,11 +266,9 @@ async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
     checkin.paused = paused  # logged and shown, never counted toward a phase's gates
     from_team = _origin(turn, checkin).get("team")
     turn.clear_pending()
-    await turn.repo.flush()
+    await turn.uow.flush()
     # Done for today: a reminder still queued for today would only nag.
-    await outbox.cancel_pending(
-        turn.repo.session, turn.person.id, turn.now, keep_kinds=(outbox.WEEKLY,)
-    )
+    await turn.uow.outbox.cancel_pending(turn.person.id, turn.now, keep_weekly=True)
     verdict = await _decide(turn)
     apply(turn, verdict, checkin)
     await team.checkin_done(turn, from_team)
@@ -287,7 +285,7 @@ async def _watch(turn: Turn, latest_session: CheckIn | None) -> Watch:
     person = turn.person
     gates = turn.phase.gates
     since = turn.today - timedelta(days=max(WATCH_DAYS, gates.leg_review_days))
-    recent = await turn.repo.recent_checkins(person.id, since)
+    recent = await turn.uow.checkins.completed(person.id, since=since)
     latest_morning = None
     for row in reversed(recent):
         if row.morning_pain is not None and row.local_date >= turn.today - timedelta(days=7):
@@ -334,7 +332,7 @@ async def _entry_test_state(turn: Turn, latest: CheckIn | None) -> tuple[str | N
     test = next_entry_test(turn)
     if test is None:
         return None, False
-    results = await turn.repo.self_tests(turn.person.id, test.id)
+    results = await turn.uow.checkins.self_tests(turn.person.id, test.id)
     if any(result.passed for result in results):
         return None, False
     last_failed = results[-1].at if results else None
@@ -347,7 +345,7 @@ async def _decide(turn: Turn, *, morning: bool = False) -> Verdict:
     """The progression rule on the person's current phase, as stored."""
     person = turn.person
     gates = turn.phase.gates
-    total, first_day, tail = await turn.repo.phase_summary(
+    total, first_day, tail = await turn.uow.checkins.phase_summary(
         person.id, person.phase_index, person.phase_started_on, gates.window
     )
     cleared = person.review_cleared_on
@@ -390,7 +388,7 @@ def apply(turn: Turn, verdict: Verdict, checkin: CheckIn | None) -> None:
         person.review_advised_on = turn.today
     if verdict.finished and person.finished_on is None:
         person.finished_on = turn.today
-    turn.repo.add(
+    turn.uow.checkins.add_decision(
         DecisionRecord(
             person_id=person.id,
             checkin_id=checkin.id if checkin else None,
@@ -494,10 +492,10 @@ async def answer_test(turn: Turn, test_id: str, value: str) -> tuple[list[Reply]
 
 
 async def _record_test(turn: Turn, test: SelfTest, passed: bool) -> list[Reply]:
-    turn.repo.add(
+    turn.uow.checkins.add_self_test(
         SelfTestResult(person_id=turn.person.id, test_id=test.id, at=turn.now, passed=passed)
     )
-    await turn.repo.flush()
+    await turn.uow.flush()
     if not passed:
         verdict = Verdict(
             Decision.HOLD,
@@ -508,7 +506,7 @@ async def _record_test(turn: Turn, test: SelfTest, passed: bool) -> list[Reply]:
         return [turn.private(explain(turn, verdict))]
     verdict = await _decide(turn, morning=True)
     if verdict.decision is Decision.ADVANCE:
-        latest = await turn.repo.last_completed_checkin(turn.person.id)
+        latest = await turn.uow.checkins.last_completed(turn.person.id)
         apply(turn, verdict, latest)
         return [turn.private("Test passed. " + explain(turn, verdict))]
     return [turn.private("Test passed, noted. " + explain(turn, verdict))]
@@ -525,7 +523,7 @@ def _read_pass(value: str) -> bool:
 
 async def morning_due(turn: Turn) -> CheckIn | None:
     """The last session, if it was before today and its next morning is not known yet."""
-    last = await turn.repo.last_completed_checkin(turn.person.id)
+    last = await turn.uow.checkins.last_completed(turn.person.id)
     if (
         last is None
         or last.morning_pain is not None
@@ -563,7 +561,7 @@ async def answer_morning(
     """Keep the morning answer and decide on it. Returns the replies and whether the command
     the question interrupted (`then`) may carry on now: not when a screen or a test now waits
     (they carry it on themselves)."""
-    checkin = await turn.repo.checkin(ref)
+    checkin = await turn.uow.checkins.get(ref)
     if checkin is None or checkin.person_id != turn.person.id or checkin.completed_at is None:
         turn.clear_pending()
         return [turn.private("That question has expired.")], True
@@ -573,7 +571,7 @@ async def answer_morning(
         return [turn.private(f"Already noted: {checkin.morning_pain}/10 that morning.")], True
     pain = read_score(value, "pain this morning")
     # One morning answers for every session of that day (two check-ins in one day).
-    for row in await turn.repo.same_day_without_morning(turn.person.id, checkin.local_date):
+    for row in await turn.uow.checkins.same_day_without_morning(turn.person.id, checkin.local_date):
         row.morning_pain = pain
     checkin.morning_pain = pain
     if (turn.person.pending or {}).get("flow") == MORNING:

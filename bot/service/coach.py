@@ -6,13 +6,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_cache_dir
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
+from bot.config import DEFAULT_CHARTS
+from bot.core import flows
 from bot.core.actions import Action, parse_action
 from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin, read_score
 from bot.core.content import Library
@@ -40,6 +39,7 @@ from bot.core.texts import (
 )
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.metrics import command_label, command_timer
+from bot.ports import Clock, utc_now
 from bot.service import (
     checkin,
     linking,
@@ -51,25 +51,20 @@ from bot.service import (
     weekly,
 )
 from bot.service.turn import Turn
-from storage.repository import Repository
+from bot.storage_port import Storage
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 Handler = Callable[[Turn, str], Awaitable[list[Reply]]]
 
 NEEDS_ONBOARDING = {"routine", "checkin", "progress", "remind", "snooze", "pause", "summary"}
-AFTER_ROUTINE = "rt"  # the open "question" after a private routine: done, or the pain score
+AFTER_ROUTINE = (
+    flows.ROUTINE
+)  # the open "question" after a private routine: done, or the pain score
 # Ways into the day that ask the next morning's question first.
 MORNING_FIRST = {"routine", "checkin", "progress", "start"}
 MAX_PAUSE_DAYS = 90
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
-# Charts show pain scores: a folder only this user can read, emptied of a person on /delete.
-DEFAULT_CHARTS = Path(user_cache_dir("mobility-coach", appauthor=False)) / "charts"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Coach:
@@ -78,9 +73,8 @@ class Coach:
     def __init__(
         self,
         library: Library,
-        sessions: async_sessionmaker[AsyncSession],
+        storage: Storage,
         *,
-        engine: AsyncEngine | None = None,
         clock: Clock = utc_now,
         charts_dir: Path = DEFAULT_CHARTS,
     ) -> None:
@@ -88,14 +82,12 @@ class Coach:
         self.charts_dir = charts_dir
         charts_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         charts_dir.chmod(0o700)
-        self.sessions = sessions
-        self.engine = engine
+        self.storage = storage
         self.clock = clock
         # SQLite has no row locks and takes one writer at a time anyway: handling one message at
         # a time in this process keeps a double press from completing a check-in twice, at no
         # cost of a database round trip. PostgreSQL locks the person's rows instead.
-        sqlite = engine is not None and engine.dialect.name == "sqlite"
-        self._one_at_a_time: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+        self._one_at_a_time = asyncio.Lock() if storage.one_at_a_time else None
         self.commands: dict[str, Handler] = {
             "start": self._start,
             "routine": self._routine,
@@ -117,8 +109,7 @@ class Coach:
         }
 
     async def close(self) -> None:
-        if self.engine is not None:
-            await self.engine.dispose()
+        await self.storage.close()
 
     # The port ---------------------------------------------------------------------------------
 
@@ -130,26 +121,26 @@ class Coach:
                 return await self._handle(incoming)
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
-        async with self.sessions() as session, session.begin():
-            repo = Repository(session)
+        async with self.storage() as uow:
             now = self.clock()
-            identity = await repo.identity(incoming.platform.value, incoming.user_ref, lock=True)
+            people = uow.people
+            identity = await people.identity(incoming.platform.value, incoming.user_ref, lock=True)
             if identity is None:
                 if incoming.action is not None and not _starts(incoming.action):
                     # An old button (pressed after /delete, or someone else's): store nothing.
                     return [Reply(UNKNOWN_PRESS, alert=True, private=True)]
-                identity = await repo.add_person(
+                identity = await people.add(
                     incoming.platform.value, incoming.user_ref, incoming.display_name, now
                 )
             identity.unreachable = False
             if now - identity.last_seen > LAST_SEEN_RESOLUTION:  # spare a write per message
                 identity.last_seen = now
-            turn = Turn(incoming, identity, identity.person, repo, self.library, now)
+            turn = Turn(incoming, identity, identity.person, uow, self.library, now)
             return await self._dispatch(turn)
 
     async def mark_unreachable(self, platform: Platform, user_ref: str) -> None:
-        async with self.sessions() as session, session.begin():
-            identity = await Repository(session).identity(platform.value, user_ref)
+        async with self.storage() as uow:
+            identity = await uow.people.identity(platform.value, user_ref)
             if identity is not None:
                 identity.unreachable = True
 
@@ -252,25 +243,27 @@ class Coach:
         if action is None:
             log.info("refused a malformed button payload")
             return [Reply("That button isn't valid any more.", alert=True, private=True)]
-        if action.flow == "rt" and action.ref == 0:  # "Done" under a routine: anyone's own check-in
+        if (
+            action.flow == flows.ROUTINE and action.ref == 0
+        ):  # "Done" under a routine: anyone's own check-in
             # Through the command path, so yesterday's morning question comes first.
             replies = await self._command(turn, "checkin", "")
             team.began_from(turn, action.value)  # "t<id>": the routine came from a team post
             return replies
         if action.flow == team.FLOW:  # "Start my routine": whoever presses it in the team's chat
             return await team.pressed(turn, action, self._private_routine)
-        personal = {reminders.FLOW, "clr", "rt", checkin.REVIEW, BAD_DAY_FLOW}
+        personal = {reminders.FLOW, flows.CLEARED, flows.ROUTINE, checkin.REVIEW, BAD_DAY_FLOW}
         if action.flow in personal and action.ref != turn.person.id:
             return [_not_yours()]
         if action.flow == reminders.FLOW:  # a reminder's Start / Later / Skip today
             if action.step == reminders.START:
                 return await self._command(turn, "routine", "")
             return await reminders.pressed(turn, action.step, action.value)
-        if action.flow == "rt":  # "Show today's routine" after onboarding
+        if action.flow == flows.ROUTINE:  # "Show today's routine" after onboarding
             if (action.step, action.value) != ("open", "1"):
                 return [Reply("That button isn't valid any more.", alert=True, private=True)]
             return await self._command(turn, "routine", "")
-        if action.flow == "clr":
+        if action.flow == flows.CLEARED:
             if (action.step, action.value) != ("ok", "yes"):
                 return [Reply("That button isn't valid any more.", alert=True, private=True)]
             return await self._cleared(turn)
@@ -306,7 +299,7 @@ class Coach:
 
     async def _owns(self, turn: Turn, action: Action) -> bool:
         if action.flow in {checkin.FLOW, checkin.MORNING}:
-            row = await turn.repo.checkin(action.ref)
+            row = await turn.uow.checkins.get(action.ref)
             return row is not None and row.person_id == turn.person.id
         return action.ref == turn.person.id
 
@@ -338,7 +331,7 @@ class Coach:
                 if then_command:
                     replies += await self._then(turn, then_command)
                 return replies
-            if flow == "del":
+            if flow == flows.DELETE:
                 return await self._confirm_delete(turn, value, pressed)
         except BadAnswer as bad:
             # Nothing was changed: the same question stays open.
@@ -352,7 +345,7 @@ class Coach:
         if flow == onboarding.FLOW:
             return [onboarding.ask(turn, step)]
         if flow in {checkin.FLOW, checkin.MORNING} and isinstance(ref, int):
-            row = await turn.repo.checkin(ref)
+            row = await turn.uow.checkins.get(ref)
             if row is None or row.person_id != turn.person.id:
                 return []
             if flow == checkin.MORNING:
@@ -549,13 +542,16 @@ class Coach:
         return [turn.private(await progress.export(turn), title="Your data")]
 
     async def _delete(self, turn: Turn, args: str) -> list[Reply]:
-        turn.ask("del", "confirm", turn.person.id)
+        turn.ask(flows.DELETE, "confirm", turn.person.id)
         return [
             turn.private(
                 "This deletes everything I know about you: answers, progress and settings. "
                 "It cannot be undone. Type DELETE or press the button to confirm.",
                 buttons=choice_buttons(
-                    "del", "confirm", turn.person.id, [("Delete everything", "yes"), ("Keep", "no")]
+                    flows.DELETE,
+                    "confirm",
+                    turn.person.id,
+                    [("Delete everything", "yes"), ("Keep", "no")],
                 ),
             )
         ]
@@ -566,7 +562,7 @@ class Coach:
         if value != "DELETE" and not (pressed and value == "yes"):
             return [turn.private("Kept. Nothing was deleted.", edit=True)]
         person_id = turn.person.id
-        await turn.repo.delete_person(person_id)
+        await turn.uow.people.delete(person_id)
         await asyncio.to_thread(progress.delete_charts, self.charts_dir, person_id)
         return [turn.private("Done: everything about you is deleted. /start begins afresh.")]
 
@@ -618,7 +614,7 @@ def _starts(payload: str) -> bool:
     action = parse_action(payload)
     if action is None:
         return False
-    return action.flow == team.FLOW or (action.flow == "rt" and action.ref == 0)
+    return action.flow == team.FLOW or (action.flow == flows.ROUTINE and action.ref == 0)
 
 
 def _not_yours() -> Reply:

@@ -7,7 +7,7 @@ that bound). So at most 144,000 guesses a day reach the code table: with 1,000 l
 every moment, one lucky guess is expected about once in 16 years. The price: while someone
 burns the shared bound, `/link CODE` waits for everyone (everything else keeps working).
 
-The counts live in the database (`storage.link_tries`), so replicas share them.
+The counts live in the database (`Links` of `bot.storage_port`), so replicas share them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import math
 from datetime import datetime, timedelta
 
 from bot.service.turn import Turn
-from storage import link_tries
 
 ACCOUNT_TRIES = 5
 ACCOUNT_WINDOW = timedelta(minutes=15)
@@ -31,16 +30,14 @@ def _minutes(until: datetime, now: datetime) -> str:
 
 async def refusal(turn: Turn) -> str | None:
     """Why this `/link CODE` is not even looked at, or None when it may be."""
-    session, now = turn.repo.session, turn.now
-    mine = await link_tries.reopens_from(
-        session, now - ACCOUNT_WINDOW, ACCOUNT_TRIES, turn.identity.id
-    )
+    links, now = turn.uow.links, turn.now
+    mine = await links.wrong_tries_reopen(now - ACCOUNT_WINDOW, ACCOUNT_TRIES, turn.identity.id)
     if mine is not None:
         return (
             f"Too many tries: {ACCOUNT_TRIES} wrong codes in {ACCOUNT_WINDOW.seconds // 60} "
             f"minutes. Wait {_minutes(mine + ACCOUNT_WINDOW, now)} and try again; nothing changed."
         )
-    everyone = await link_tries.reopens_from(session, now - ALL_WINDOW, ALL_TRIES)
+    everyone = await links.wrong_tries_reopen(now - ALL_WINDOW, ALL_TRIES)
     if everyone is not None:
         return (
             "Linking is paused for a few minutes after many wrong codes. Please try again in "
@@ -51,4 +48,4 @@ async def refusal(turn: Turn) -> str | None:
 
 async def wrong_code(turn: Turn) -> None:
     forget_before = turn.now - max(ACCOUNT_WINDOW, ALL_WINDOW)
-    await link_tries.record(turn.repo.session, turn.identity.id, turn.now, forget_before)
+    await turn.uow.links.record_wrong_try(turn.identity.id, turn.now, forget_before)

@@ -12,21 +12,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
-
 from bot.core.answers import clean_text
 from bot.core.messages import Reply
 from bot.service import link_guard, reminders
 from bot.service.turn import Turn
-from storage.models import (
-    CheckIn,
-    DecisionRecord,
-    Identity,
-    LinkCode,
-    OutboxMessage,
-    Person,
-    TeamMember,
-)
+from storage.models import LinkCode, Person
 
 CODE_LIFETIME = timedelta(minutes=10)
 # No 0/O, 1/I/L: a code is read on one screen and typed on another.
@@ -64,13 +54,9 @@ async def link(turn: Turn, args: str) -> list[Reply]:
 
 
 async def _issue(turn: Turn) -> Reply:
-    session = turn.repo.session
     # One live code per person: a new /link replaces the old one.
-    await session.execute(
-        delete(LinkCode).where(LinkCode.person_id == turn.person.id, LinkCode.used_at.is_(None))
-    )
     code = new_code()
-    session.add(
+    await turn.uow.links.replace_code(
         LinkCode(
             code=code,
             person_id=turn.person.id,
@@ -86,25 +72,15 @@ async def _issue(turn: Turn) -> Reply:
 
 
 async def _redeem(turn: Turn, code: str) -> Reply:
-    session = turn.repo.session
+    links = turn.uow.links
     refused = await link_guard.refusal(turn)
     if refused is not None:
         return turn.private(refused)
-    live = (LinkCode.code == code, LinkCode.used_at.is_(None), LinkCode.expires_at > turn.now)
-    owner = await session.scalar(select(LinkCode.person_id).where(*live))
+    owner = await links.owner(code, turn.now)
     if owner is not None and owner == turn.person.id:
         return turn.private("This chat is already linked to that account.")
-    # Claim the code in one statement: of two accounts sending it at the same moment, the
-    # second one's UPDATE waits for the first to commit and then matches no row.
-    claim = (
-        update(LinkCode)
-        .where(*live, LinkCode.person_id != turn.person.id)
-        .values(used_at=turn.now)
-        .returning(LinkCode.person_id)
-        .execution_options(synchronize_session=False)
-    )
-    keeper_id = await session.scalar(claim)
-    keeper = await session.get(Person, keeper_id) if keeper_id is not None else None
+    # Of two accounts sending the code at the same moment, only one claims it.
+    keeper = await links.claim(code, turn.person.id, turn.now)
     if keeper is None:
         await link_guard.wrong_code(turn)
         return turn.private(
@@ -120,7 +96,6 @@ async def _redeem(turn: Turn, code: str) -> Reply:
 
 async def merge(turn: Turn, keeper: Person) -> None:
     """Move everything of the person talking now into `keeper`, then remove the empty person."""
-    session = turn.repo.session
     leaving = turn.person
     if not keeper.onboarded and leaving.onboarded:
         for name in PROFILE:
@@ -134,34 +109,15 @@ async def merge(turn: Turn, keeper: Person) -> None:
     keeper.lighter_dose = keeper.lighter_dose or leaving.lighter_dose  # so is a bad day
     # Unsent reminders of the leaving person would repeat the keeper's: the keeper's plan
     # (rescheduled below) covers both chats from now on.
-    await session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == leaving.id))
-    for table in (Identity, CheckIn, DecisionRecord):
-        await session.execute(
-            update(table).where(table.person_id == leaving.id).values(person_id=keeper.id)
-        )
-    kept_teams = select(TeamMember.team_id).where(TeamMember.person_id == keeper.id)
-    await session.execute(
-        update(TeamMember)
-        .where(TeamMember.person_id == leaving.id, TeamMember.team_id.not_in(kept_teams))
-        .values(person_id=keeper.id)
-    )
-    await session.execute(delete(TeamMember).where(TeamMember.person_id == leaving.id))
-    await session.execute(delete(LinkCode).where(LinkCode.person_id == leaving.id))
-    await session.execute(delete(Person).where(Person.id == leaving.id))
-    # Expunging the person cascades to the identities it has loaded (a brand-new account's
-    # own identity among them): expunge only what is still there.
-    for gone in (leaving, turn.identity):
-        if gone in session:
-            session.expunge(gone)
+    await turn.uow.people.merge(leaving, turn.identity, keeper)
     turn.person = keeper
     reminders.reschedule(turn)  # the kept settings may have changed
 
 
 async def unlink(turn: Turn, args: str) -> list[Reply]:
-    identities = await turn.repo.identities(turn.person.id)
+    identities = await turn.uow.people.identities(turn.person.id)
     if len(identities) < 2:
         return [turn.private("This chat is not linked to another account.")]
-    session = turn.repo.session
     person = turn.person
     # The history stays with the other account; this chat starts with the same settings.
     fresh = Person(created_at=turn.now, onboarded=person.onboarded)
@@ -169,8 +125,7 @@ async def unlink(turn: Turn, args: str) -> list[Reply]:
         setattr(fresh, name, getattr(person, name))
     fresh.safety_hold = person.safety_hold
     fresh.phase_started_on = turn.today
-    session.add(fresh)
-    await session.flush()
+    await turn.uow.people.add_person(fresh)
     turn.identity.person_id = fresh.id
     turn.person = fresh
     turn.identity.person = fresh

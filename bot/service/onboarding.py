@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core import flows
 from bot.core.actions import Action
 from bot.core.answers import BadAnswer, clean_text, read_comfort, read_score, read_yes_no
 from bot.core.messages import Button, Reply
@@ -19,7 +20,7 @@ from bot.core.timezones import UnknownZone, local_now_label, parse_zone
 from bot.service import reminders, safety
 from bot.service.turn import Turn
 
-FLOW = "ob"
+FLOW = flows.ONBOARDING
 SCREEN = [("None of these", "no"), ("Yes, at least one", "yes")]
 # Common zones as buttons (payload parts can't hold "/", so "Europe/Berlin" travels as
 # "europe.berlin"); anything else is typed.
@@ -159,7 +160,7 @@ def finish(turn: Turn) -> list[Reply]:
     when = reminders.describe(turn)
     opener = "You're all set." if first_time else "Settings updated."
     where = f"You start in {turn.phase.name}." if first_time else f"You're in {turn.phase.name}."
-    show = Button("Show today's routine", Action("rt", "open", "1", person.id).encode())
+    show = Button("Show today's routine", Action(flows.ROUTINE, "open", "1", person.id).encode())
     return [
         turn.private(
             f"{opener} {when}\n{where} Press the button (or send /routine) for today's "

@@ -44,7 +44,7 @@ def _trend(
 
 async def summary(turn: Turn) -> str:
     person = turn.person
-    rows = await turn.repo.completed_checkins(person.id)
+    rows = await turn.uow.checkins.completed(person.id)
     recent = [c for c in rows if c.local_date > turn.today - timedelta(days=56)]
     program = turn.program
     phase_rows = [
@@ -57,7 +57,7 @@ async def summary(turn: Turn) -> str:
     while_paused = len(phase_rows) - len(phase_sessions)
     start = person.created_at.astimezone(turn.zone).date()
     paused = await safety.days_paused(
-        turn.repo, person.id, turn.zone, turn.today - timedelta(days=13), turn.today
+        turn.uow.checkins, person.id, turn.zone, turn.today - timedelta(days=13), turn.today
     )
     done, planned = adherence(
         {c.local_date for c in rows}, turn.today, start, person.remind_days, paused=paused
@@ -86,7 +86,7 @@ async def summary(turn: Turn) -> str:
         ),
         _trend(comforts, "Deadlift comfort", lower_is_better=False),
     ]
-    decisions = await turn.repo.decisions(person.id)
+    decisions = await turn.uow.checkins.decisions(person.id)
     if decisions:
         lines.append(f"Latest decision ({decisions[-1].decision}): {decisions[-1].reason}")
     if person.lighter_dose:
@@ -107,10 +107,12 @@ def delete_charts(folder: Path, person_id: int) -> None:
 async def chart(turn: Turn, folder: Path) -> Reply | None:
     """The last 8 weeks as a picture; None when there is nothing to draw yet."""
     person = turn.person
-    rows = await turn.repo.completed_checkins(person.id, since=turn.today - timedelta(days=56))
+    rows = await turn.uow.checkins.completed(person.id, since=turn.today - timedelta(days=56))
     points = points_from_checkins([c for c in rows if c.pain_during is not None])
     phase_names = [phase.name for phase in turn.program.phases]
-    marks = marks_from_decisions(await turn.repo.decisions(person.id), phase_names, turn.zone)
+    marks = marks_from_decisions(
+        await turn.uow.checkins.decisions(person.id), phase_names, turn.zone
+    )
     path = await render_progress_async(points, marks, turn.today, chart_files(folder, person.id)[0])
     if path is None:
         return None
@@ -170,9 +172,9 @@ async def export(turn: Turn) -> str:
         },
         "accounts": [
             {"platform": i.platform, "user": i.user_ref, "name": i.display_name}
-            for i in await turn.repo.identities(person.id)
+            for i in await turn.uow.people.identities(person.id)
         ],
-        "checkins": [_checkin_row(c) for c in await turn.repo.all_checkins(person.id)],
+        "checkins": [_checkin_row(c) for c in await turn.uow.checkins.every(person.id)],
         "decisions": [
             {
                 "at": d.at.isoformat(),
@@ -181,7 +183,7 @@ async def export(turn: Turn) -> str:
                 "phase_from": d.phase_from + 1,
                 "phase_to": d.phase_to + 1,
             }
-            for d in await turn.repo.decisions(person.id)
+            for d in await turn.uow.checkins.decisions(person.id)
         ],
         "pauses": [
             {
@@ -189,11 +191,11 @@ async def export(turn: Turn) -> str:
                 "from": p.started_at.isoformat(),
                 "until": p.ended_at.isoformat() if p.ended_at else None,
             }
-            for p in await turn.repo.pauses(person.id)
+            for p in await turn.uow.checkins.pauses(person.id)
         ],
         "self_tests": [
             {"test": t.test_id, "at": t.at.isoformat(), "passed": t.passed}
-            for t in await turn.repo.self_tests(person.id)
+            for t in await turn.uow.checkins.self_tests(person.id)
         ],
         "teams": await team.export(turn),
     }

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
+from bot.core import flows
 from bot.core.actions import Action
 from bot.core.content import Library
 from bot.core.messages import Button, Reply
@@ -26,7 +27,7 @@ from bot.service.turn import Turn
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 EVERY_DAY = 0b1111111
 
-FLOW = "rm"  # reminder buttons: Action("rm", step, value, person id)
+FLOW = flows.REMINDER  # Action(FLOW, step, value, person id)
 START, LATER, SKIP = "start", "later", "skip"
 DEFAULT_SNOOZE = timedelta(hours=1)
 MIN_SNOOZE = timedelta(minutes=5)
@@ -220,7 +221,7 @@ def read_duration(text: str) -> timedelta:
 
 
 async def _done_today(turn: Turn) -> bool:
-    rows = await turn.repo.completed_checkins(turn.person.id, since=turn.today)
+    rows = await turn.uow.checkins.completed(turn.person.id, since=turn.today)
     return any(row.local_date == turn.today for row in rows)
 
 
@@ -351,8 +352,7 @@ def reminder_text(
 def _reminder_text(
     library: Library, program_id: str, phase_index: int, lighter: bool, kind: Kind
 ) -> str:
-    program = library.programs.get(program_id) or library.default_program()
-    phase = program.phases[min(max(phase_index, 0), len(program.phases) - 1)]
+    phase = library.program_of(program_id).phase_at(phase_index)
     headline = phase_headline(library, phase, lighter)  # the minutes of today's dose
     dose = " Lighter dose today." if lighter else ""
     if kind is Kind.EVENING:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.core import flows
 from bot.core.answers import QuickCheckIn
 from bot.core.messages import Reply
 from bot.service.turn import Turn
@@ -30,10 +31,10 @@ async def earlier_copy(turn: Turn, values: QuickCheckIn) -> CheckIn | None:
     """The same quick check-in from the last couple of minutes today: logged, or still waiting
     for its safety answer (the open question)."""
     person = turn.person
-    candidates: list[CheckIn | None] = [await turn.repo.last_completed_checkin(person.id)]
+    candidates: list[CheckIn | None] = [await turn.uow.checkins.last_completed(person.id)]
     pending = person.pending
-    if pending and pending.get("flow") == "ci" and isinstance(pending.get("ref"), int):
-        candidates.append(await turn.repo.checkin(int(pending["ref"])))
+    if pending and pending.get("flow") == flows.CHECKIN and isinstance(pending.get("ref"), int):
+        candidates.append(await turn.uow.checkins.get(int(pending["ref"])))
     for checkin in candidates:
         if (
             checkin is not None

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core import flows
 from bot.core.actions import Action
 from bot.core.adherence import paused_days
 from bot.core.answers import read_yes_no
@@ -20,14 +21,13 @@ from bot.core.texts import (
     choice_buttons,
 )
 from bot.service.turn import Turn
-from storage import outbox
+from bot.storage_port import CheckIns
 from storage.models import Pause
-from storage.repository import Repository
 
 # "/pause" without a number pauses until /resume.
 UNTIL_RESUMED = datetime(9999, 1, 1, tzinfo=UTC)
 
-SCREEN = "scr"  # the red-flag screen on its own: Action("scr", "rf"|"rfc", answer, person id)
+SCREEN = flows.SCREEN  # Action(SCREEN, "rf"|"rfc", answer, person id)
 SCREEN_CHOICES = [("None of these", "no"), ("Yes, at least one", "yes")]
 
 
@@ -35,7 +35,7 @@ async def hold(turn: Turn, kind: str) -> None:
     """A red flag: no exercise prompts or reminders until a clinician has cleared the person."""
     turn.person.safety_hold = kind
     turn.clear_pending()
-    await outbox.cancel_pending(turn.repo.session, turn.person.id, turn.now)
+    await turn.uow.outbox.cancel_pending(turn.person.id, turn.now)
     await _begin_pause(turn, kind, None)
 
 
@@ -54,7 +54,7 @@ async def cleared(turn: Turn) -> None:
 
 
 def clearance_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
-    action = Action("clr", "ok", "yes", turn.person.id).encode()
+    action = Action(flows.CLEARED, "ok", "yes", turn.person.id).encode()
     return ((Button("A clinician has cleared me", action),),)
 
 
@@ -66,7 +66,7 @@ def is_paused(turn: Turn) -> bool:
 async def pause(turn: Turn, days: int | None) -> datetime:
     until = UNTIL_RESUMED if days is None else turn.now + timedelta(days=days)
     turn.person.paused_until = until
-    await outbox.cancel_pending(turn.repo.session, turn.person.id, turn.now)
+    await turn.uow.outbox.cancel_pending(turn.person.id, turn.now)
     await _end_pause(turn)  # a new /pause replaces the one going on
     await _begin_pause(turn, "pause", None if days is None else until)
     return until
@@ -78,7 +78,7 @@ async def resume(turn: Turn) -> None:
 
 
 async def days_paused(
-    repo: Repository, person_id: int, zone: ZoneInfo, first: date, last: date
+    checkins: CheckIns, person_id: int, zone: ZoneInfo, first: date, last: date
 ) -> set[date]:
     """The local days from `first` to `last` that were paused or on hold: not planned days."""
     spans = [
@@ -86,17 +86,19 @@ async def days_paused(
             p.started_at.astimezone(zone).date(),
             p.ended_at.astimezone(zone).date() if p.ended_at else None,
         )
-        for p in await repo.pauses(person_id)
+        for p in await checkins.pauses(person_id)
     ]
     return paused_days(spans, first, last)
 
 
 async def _begin_pause(turn: Turn, kind: str, until: datetime | None) -> None:
-    turn.repo.add(Pause(person_id=turn.person.id, kind=kind, started_at=turn.now, ended_at=until))
+    turn.uow.checkins.add_pause(
+        Pause(person_id=turn.person.id, kind=kind, started_at=turn.now, ended_at=until)
+    )
 
 
 async def _end_pause(turn: Turn) -> None:
-    going = await turn.repo.open_pause(turn.person.id, turn.now)
+    going = await turn.uow.checkins.open_pause(turn.person.id, turn.now)
     if going is not None:
         going.ended_at = turn.now
 

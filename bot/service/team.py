@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core import flows
 from bot.core.actions import Action
 from bot.core.adherence import adherence
 from bot.core.content import Library
@@ -27,11 +28,10 @@ from bot.core.texts import ROUTINE_DONE, phase_headline
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.service import reminders
 from bot.service.turn import Turn
-from storage import outbox, teams
 from storage.models import Team, TeamMember
 from storage.teams import MemberWeek
 
-FLOW = "tm"  # team buttons: Action("tm", step, value, team id)
+FLOW = flows.TEAM  # Action(FLOW, step, value, team id)
 START, NAME = "start", "name"
 DONE_PREFIX = "t"  # the value of a routine's "Done" button opened from team <id>: "t<id>"
 DIGEST_DAYS = 7
@@ -77,7 +77,7 @@ def _group_ref(turn: Turn) -> str:
 
 
 async def _this_team(turn: Turn) -> Team | None:
-    return await teams.team(turn.repo.session, turn.incoming.platform.value, _group_ref(turn))
+    return await turn.uow.teams.in_group(turn.incoming.platform.value, _group_ref(turn))
 
 
 def _channel_label(team: Team) -> str:
@@ -138,7 +138,7 @@ async def _setup(turn: Turn, rest: str) -> list[Reply]:
             group_ref=_group_ref(turn),
             created_at=now,
         )
-        turn.repo.session.add(team)
+        turn.uow.teams.add(team)
     elif team.enabled and team.next_digest_utc is not None and team.next_digest_utc > now:
         # A change of time keeps the digest's day: the week it covers stays the same.
         kept = local_day(team.next_digest_utc, team.timezone)
@@ -149,7 +149,7 @@ async def _setup(turn: Turn, rest: str) -> list[Reply]:
     team.enabled = True
     team.next_post_utc = next_post
     team.next_digest_utc = first_digest
-    await turn.repo.flush()
+    await turn.uow.flush()
     return [Reply("Team posts are on. " + _describe(team, now))]
 
 
@@ -224,7 +224,7 @@ async def _show(turn: Turn) -> list[Reply]:
                 + _example(turn)
             )
         ]
-    members = await teams.member_count(turn.repo.session, team.id)
+    members = await turn.uow.teams.member_count(team.id)
     people = "1 member" if members == 1 else f"{members} members"
     return [Reply(f"Team posts are on ({people}). " + _describe(team, turn.now))]
 
@@ -238,7 +238,6 @@ async def _name_command(turn: Turn, rest: str) -> list[Reply]:
             turn.private("Send /team name on to be named in the team digest, or /team name off.")
         ]
     share = choice == "on"
-    session = turn.repo.session
     if not turn.incoming.is_private:
         team = await _this_team(turn)
         if team is None:
@@ -246,7 +245,7 @@ async def _name_command(turn: Turn, rest: str) -> list[Reply]:
         member = await _join(turn, team)
         member.share_name = share
         return [turn.private(_name_text(share, turn.incoming.platform))]
-    found = await teams.memberships(session, turn.person.id)
+    found = await turn.uow.teams.memberships(turn.person.id)
     if not found:
         return [
             turn.private(
@@ -270,14 +269,12 @@ def _name_text(share: bool, platform: Platform) -> str:
 
 
 async def _join(turn: Turn, team: Team) -> TeamMember:
-    session = turn.repo.session
-    member = await teams.membership(session, team.id, turn.person.id)
+    member = await turn.uow.teams.membership(team.id, turn.person.id)
     if member is None:
         member = TeamMember(
             team_id=team.id, person_id=turn.person.id, joined_at=turn.now, share_name=False
         )
-        session.add(member)
-        await session.flush()
+        await turn.uow.teams.join(member)
     return member
 
 
@@ -287,12 +284,12 @@ async def _join(turn: Turn, team: Team) -> TeamMember:
 async def pressed(turn: Turn, action: Action, routine: Routine) -> list[Reply]:
     """A team post's "Start my routine" (anyone in the team's chat may press it) and the "show
     my name" choice (a member's own, wherever their copy of the button is)."""
-    team = await turn.repo.session.get(Team, action.ref)
+    team = await turn.uow.teams.get(action.ref)
     if team is None or team.platform != turn.incoming.platform.value:
         return [Reply("That button isn't valid any more.", alert=True, private=True)]
     here = in_team_chat(turn.incoming, team)
     if action.step == NAME and action.value in {"on", "off"}:
-        member = await teams.membership(turn.repo.session, team.id, turn.person.id)
+        member = await turn.uow.teams.membership(team.id, turn.person.id)
         if member is None:
             if not here:
                 return [Reply(REFUSE_ELSEWHERE, alert=True, private=True)]
@@ -309,7 +306,7 @@ async def pressed(turn: Turn, action: Action, routine: Routine) -> list[Reply]:
         return [Reply("That button isn't valid any more.", alert=True, private=True)]
     if not here:
         return [Reply(REFUSE_ELSEWHERE, alert=True, private=True)]
-    new = await teams.membership(turn.repo.session, team.id, turn.person.id) is None
+    new = await turn.uow.teams.membership(team.id, turn.person.id) is None
     await _join(turn, team)
     replies = list(await routine(turn, team.id))
     if new:
@@ -343,7 +340,7 @@ def _name_button(shown: bool, team_id: int) -> Button:
 
 def from_team(reply: Reply, team_id: int) -> Reply:
     """The private routine, with its "Done" button remembering the team it came from."""
-    tagged = Action("rt", "done", f"{DONE_PREFIX}{team_id}", 0).encode()
+    tagged = Action(flows.ROUTINE, "done", f"{DONE_PREFIX}{team_id}", 0).encode()
     rows = tuple(
         tuple(replace(b, action=tagged) if b.action == ROUTINE_DONE else b for b in row)
         for row in reply.buttons
@@ -358,7 +355,7 @@ def began_from(turn: Turn, done_value: str) -> None:
     if not done_value.startswith(DONE_PREFIX) or team_id is None:
         return
     pending = turn.person.pending
-    if pending and pending.get("flow") == "ci":
+    if pending and pending.get("flow") == flows.CHECKIN:
         turn.person.pending = {**pending, "team": team_id}
 
 
@@ -367,39 +364,30 @@ async def checkin_done(turn: Turn, team_id: int | None) -> None:
     queue "<name> did today's routine" for the team's channel (sent by the scheduler)."""
     if team_id is None:
         return
-    session = turn.repo.session
-    team = await session.get(Team, team_id)
+    team = await turn.uow.teams.get(team_id)
     if team is None or not team.enabled:
         return
-    member = await teams.membership(session, team.id, turn.person.id)
+    member = await turn.uow.teams.membership(team.id, turn.person.id)
     if member is None or not member.share_name:
         return
     name = await _name_on(turn, team.platform)
     if not name:
         return
-    await outbox.enqueue(
-        session,
-        [
-            outbox.outbox_row(
-                target=outbox.channel_target(team.platform, team.channel_ref),
-                kind=f"done-{turn.person.id}"[:16],
-                local_date=local_day(turn.now, team.timezone),
-                platform=team.platform,
-                ref=team.channel_ref,
-                fire_at=turn.now,
-                now=turn.now,
-                payload=[{"text": f"{name} did today's routine.", "private": False}],
-                person_id=turn.person.id,
-                to_channel=True,
-            )
-        ],
+    await turn.uow.outbox.tell_channel(
+        platform=team.platform,
+        channel_ref=team.channel_ref,
+        kind=f"done-{turn.person.id}"[:16],
+        local_date=local_day(turn.now, team.timezone),
+        text=f"{name} did today's routine.",
+        person_id=turn.person.id,
+        now=turn.now,
     )
 
 
 async def _name_on(turn: Turn, platform: str) -> str:
     if turn.identity.platform == platform:
         return public_name(turn.identity.display_name)
-    for identity in await turn.repo.identities(turn.person.id):
+    for identity in await turn.uow.people.identities(turn.person.id):
         if identity.platform == platform:
             return public_name(identity.display_name)
     return ""
@@ -414,7 +402,7 @@ async def export(turn: Turn) -> list[dict[str, Any]]:
             "joined_at": member.joined_at.isoformat(),
             "share_name": member.share_name,
         }
-        for member, found in await teams.memberships(turn.repo.session, turn.person.id)
+        for member, found in await turn.uow.teams.memberships(turn.person.id)
     ]
 
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from bot.core.content import Library, Phase, Program
 from bot.core.messages import Incoming, Reply
+from bot.storage_port import UnitOfWork
 from storage.models import Identity, Person
-from storage.repository import Repository
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Turn:
     incoming: Incoming
     identity: Identity
     person: Person
-    repo: Repository
+    uow: UnitOfWork
     library: Library
     now: datetime
 
@@ -32,12 +32,11 @@ class Turn:
 
     @property
     def program(self) -> Program:
-        return self.library.programs.get(self.person.program_id) or self.library.default_program()
+        return self.library.program_of(self.person.program_id)
 
     @property
     def phase(self) -> Phase:
-        phases = self.program.phases
-        return phases[min(self.person.phase_index, len(phases) - 1)]
+        return self.program.phase_at(self.person.phase_index)
 
     def ask(self, flow: str, step: str, ref: int, **extra: Any) -> None:
         """Remember the open question, so the next answer (typed or pressed) finds it."""

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from bot.config import DEFAULT_CHARTS
 from bot.core.adherence import adherence
 from bot.core.content import Library, Program
 from bot.core.messages import Reply
@@ -31,8 +30,8 @@ from bot.core.progression import Session, calm_run
 from bot.core.reminder_plan import weekdays_of
 from bot.service import checkin, safety
 from bot.service.turn import Turn
+from bot.storage_port import Storage
 from storage.models import CheckIn, Person
-from storage.repository import Repository
 
 DEFAULT_DAY = 6  # Sunday
 WEEK_DAYS = 7
@@ -67,9 +66,7 @@ def due(summary_day: int | None, local_date: date) -> bool:
 
 
 def default_charts_dir() -> Path:
-    """The folder the coach draws /progress charts into (`bot.service.coach.DEFAULT_CHARTS`)."""
-    from bot.service.coach import DEFAULT_CHARTS
-
+    """The folder the coach draws /progress charts into unless told otherwise (settings)."""
     return DEFAULT_CHARTS
 
 
@@ -175,7 +172,7 @@ def aim(
     """One sentence of what to aim for next week, from the person's state and the phase's
     gates (the same gates the progression rule in `bot.core.progression` applies)."""
     phases = program.phases
-    index = min(max(person.phase_index, 0), len(phases) - 1)
+    index = program.clamped(person.phase_index)
     phase = phases[index]
     gates = phase.gates
     calm = f"pain at {gates.max_pain_to_advance}/10 or less"
@@ -213,7 +210,7 @@ def aim(
 
 
 async def weekly_replies(
-    sessions: async_sessionmaker[AsyncSession],
+    storage: Storage,
     library: Library,
     person_id: int,
     now: datetime,
@@ -231,8 +228,9 @@ async def weekly_replies(
     )
     from bot.service import progress
 
-    async with sessions() as session:
-        person = await session.get(Person, person_id)
+    async with storage() as uow:
+        checkins = uow.checkins
+        person = await uow.people.get(person_id)
         if (
             person is None
             or not person.onboarded
@@ -241,18 +239,15 @@ async def weekly_replies(
             or (person.paused_until is not None and person.paused_until > now)
         ):
             return []
-        repo = Repository(session)
-        program = library.programs.get(person.program_id) or library.default_program()
-        phase = program.phases[min(max(person.phase_index, 0), len(program.phases) - 1)]
+        program = library.program_of(person.program_id)
+        phase = program.phase_at(person.phase_index)
         zone = ZoneInfo(person.timezone or "UTC")
         today = now.astimezone(zone).date()
-        recent = await repo.completed_checkins(
-            person_id, since=today - timedelta(days=CHART_DAYS - 1)
-        )
+        recent = await checkins.completed(person_id, since=today - timedelta(days=CHART_DAYS - 1))
         week_start = today - timedelta(days=WEEK_DAYS - 1)
         week = [c for c in recent if week_start <= c.local_date <= today]
         start = person.created_at.astimezone(zone).date()
-        paused = await safety.days_paused(repo, person_id, zone, week_start, today)
+        paused = await safety.days_paused(checkins, person_id, zone, week_start, today)
         done, planned = adherence(
             {c.local_date for c in recent},
             today,
@@ -261,11 +256,11 @@ async def weekly_replies(
             window=WEEK_DAYS,
             paused=paused,
         )
-        any_sessions = bool(recent) or await repo.last_completed_checkin(person_id) is not None
-        total, first_day, tail = await repo.phase_summary(
+        any_sessions = bool(recent) or await checkins.last_completed(person_id) is not None
+        total, first_day, tail = await checkins.phase_summary(
             person_id, person.phase_index, person.phase_started_on, phase.gates.window
         )
-        decisions = await repo.decisions(person_id)
+        decisions = await checkins.decisions(person_id)
         marks = marks_from_decisions(decisions, [p.name for p in program.phases], zone)
         sentence = aim(
             person,

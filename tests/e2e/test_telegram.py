@@ -1072,7 +1072,7 @@ async def test_real_coach_refuses_a_forged_payload(
 async def test_real_coach_marks_a_blocked_person_unreachable(
     telegram_fake: FakeTelegram, telegram_settings: Settings, telegram_coach: Any
 ) -> None:
-    from storage.repository import Repository
+    from storage.repositories.people import SqlPeople
 
     async with running(telegram_fake, telegram_settings, telegram_coach):
         await onboard(telegram_fake, ANA)
@@ -1082,7 +1082,7 @@ async def test_real_coach_marks_a_blocked_person_unreachable(
         await telegram_fake.wait_for("sendMessage", since=mark, ok_only=False)
     assert len(telegram_fake.calls_to("sendMessage", since=mark, ok_only=False)) == 1
     async with telegram_coach.sessions() as session:
-        identity = await Repository(session).identity("telegram", str(ANA))
+        identity = await SqlPeople(session).identity("telegram", str(ANA))
         assert identity is not None and identity.unreachable is True
 
 

@@ -1,0 +1,222 @@
+"""The storage port: what the coach's use cases read and write, in the coach's words.
+
+A use case runs inside one unit of work (cosmicpython's pattern): `async with storage() as uow`
+opens it, the repositories on `uow` read and stage changes, and leaving the block commits them
+(an exception rolls them back). The rows are the mapped classes of `storage.models`, used as
+plain objects: a use case changes their attributes and the unit of work saves what changed.
+
+The SQLAlchemy implementation is `storage.unit_of_work.SqlStorage`; the service's unit tests use
+in-memory fakes (`tests/unit/service/fakes.py`). Nothing in `bot.service` talks to a database
+any other way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol
+
+from storage.models import (
+    CheckIn,
+    DecisionRecord,
+    Identity,
+    LinkCode,
+    Pause,
+    Person,
+    SelfTestResult,
+    Team,
+    TeamMember,
+)
+
+
+class People(Protocol):
+    """People and the chat identities (Telegram, Discord, console accounts) that reach them."""
+
+    async def identity(
+        self, platform: str, user_ref: str, *, lock: bool = False
+    ) -> Identity | None:
+        """The chat identity with its person loaded. `lock` keeps two messages of one person
+        (a double press, two linked chats) from being handled at the same time."""
+        ...
+
+    async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
+        """A new person reached by a new chat identity."""
+        ...
+
+    async def add_person(self, person: Person) -> None:
+        """A new person without a chat yet (an unlinked chat's own); its id is set on return."""
+        ...
+
+    async def get(self, person_id: int) -> Person | None: ...
+
+    async def identities(self, person_id: int) -> Sequence[Identity]: ...
+
+    async def merge(self, leaving: Person, identity: Identity, keeper: Person) -> None:
+        """Move the leaving person's chats, check-ins, decisions and team memberships to the
+        keeper, drop their unsent messages and link codes, and remove them. `identity` is the
+        chat talking now (one of the leaving person's)."""
+        ...
+
+    async def delete(self, person_id: int) -> None:
+        """Every row about the person (/delete)."""
+        ...
+
+
+class CheckIns(Protocol):
+    """A person's check-ins and what hangs off them: decisions, pauses, entry self-tests."""
+
+    async def get(self, checkin_id: int) -> CheckIn | None: ...
+
+    def add(self, checkin: CheckIn) -> None: ...
+
+    async def completed(
+        self, person_id: int, *, since: date | None = None, phase_index: int | None = None
+    ) -> Sequence[CheckIn]:
+        """Completed check-ins (paused ones included), oldest first."""
+        ...
+
+    async def last_completed(self, person_id: int) -> CheckIn | None: ...
+
+    async def phase_summary(
+        self, person_id: int, phase_index: int, since: date | None, last: int
+    ) -> tuple[int, date | None, Sequence[CheckIn]]:
+        """Completed check-ins of a phase that count (not logged while paused): how many, the
+        first day, and the `last` few, oldest first."""
+        ...
+
+    async def same_day_without_morning(self, person_id: int, day: date) -> Sequence[CheckIn]:
+        """Completed check-ins of one day whose next morning is not known yet."""
+        ...
+
+    async def every(self, person_id: int) -> Sequence[CheckIn]:
+        """All check-ins, finished or not (for /export)."""
+        ...
+
+    def add_decision(self, decision: DecisionRecord) -> None: ...
+
+    async def decisions(self, person_id: int) -> Sequence[DecisionRecord]: ...
+
+    def add_self_test(self, result: SelfTestResult) -> None: ...
+
+    async def self_tests(
+        self, person_id: int, test_id: str | None = None
+    ) -> Sequence[SelfTestResult]: ...
+
+    def add_pause(self, pause: Pause) -> None: ...
+
+    async def pauses(self, person_id: int) -> Sequence[Pause]: ...
+
+    async def open_pause(self, person_id: int, now: datetime) -> Pause | None:
+        """The pause or hold going on at `now` (its end not reached, or not set)."""
+        ...
+
+
+class Teams(Protocol):
+    """Team channels and their members."""
+
+    async def get(self, team_id: int) -> Team | None: ...
+
+    async def in_group(self, platform: str, group_ref: str) -> Team | None:
+        """The team of a Telegram group or Discord server."""
+        ...
+
+    def add(self, team: Team) -> None: ...
+
+    async def membership(self, team_id: int, person_id: int) -> TeamMember | None: ...
+
+    async def join(self, member: TeamMember) -> None: ...
+
+    async def memberships(self, person_id: int) -> Sequence[tuple[TeamMember, Team]]: ...
+
+    async def member_count(self, team_id: int) -> int: ...
+
+
+class Links(Protocol):
+    """One-time `/link` codes and the wrong codes that bound guessing."""
+
+    async def replace_code(self, code: LinkCode) -> None:
+        """The person's new live code; an older unused one stops working."""
+        ...
+
+    async def owner(self, code: str, now: datetime) -> int | None:
+        """The person a live code belongs to."""
+        ...
+
+    async def claim(self, code: str, person_id: int, now: datetime) -> Person | None:
+        """Use a live code of someone else's, once: of two claims at the same moment only one
+        gets the code's person back."""
+        ...
+
+    async def wrong_tries_reopen(
+        self, since: datetime, limit: int, identity_id: int | None = None
+    ) -> datetime | None:
+        """None while fewer than `limit` wrong codes came after `since` (from one chat, or from
+        everyone); else the time of the try whose ageing out brings the count under `limit`."""
+        ...
+
+    async def record_wrong_try(
+        self, identity_id: int, now: datetime, forget_before: datetime
+    ) -> None: ...
+
+
+class Outbox(Protocol):
+    """Messages the coach pushes later (sent by the scheduler)."""
+
+    async def cancel_pending(
+        self, person_id: int, now: datetime, *, keep_weekly: bool = False
+    ) -> None:
+        """Drop the person's unsent messages (the weekly summary too, unless `keep_weekly`)."""
+        ...
+
+    async def tell_channel(
+        self,
+        *,
+        platform: str,
+        channel_ref: str,
+        kind: str,
+        local_date: date,
+        text: str,
+        person_id: int,
+        now: datetime,
+    ) -> None:
+        """One line for a team channel, sent as soon as the scheduler gets to it; the same
+        (channel, kind, local date) is queued once."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction's worth of reads and changes."""
+
+    people: People
+    checkins: CheckIns
+    teams: Teams
+    links: Links
+    outbox: Outbox
+
+    async def flush(self) -> None:
+        """Write the staged rows now (new rows get their ids)."""
+        ...
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        """Commit when the block ended normally, roll back otherwise."""
+        ...
+
+
+class Storage(Protocol):
+    """Where units of work come from."""
+
+    # True when the store cannot lock a person's rows (SQLite): the coach then handles one
+    # message at a time in this process.
+    one_at_a_time: bool
+
+    def __call__(self) -> UnitOfWork: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,109 @@
+"""People and their chat identities, on one session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage import link_tries
+from storage.models import (
+    CheckIn,
+    DecisionRecord,
+    Identity,
+    LinkCode,
+    OutboxMessage,
+    Pause,
+    Person,
+    SelfTestResult,
+    TeamMember,
+)
+
+
+class SqlPeople:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def identity(
+        self, platform: str, user_ref: str, *, lock: bool = False
+    ) -> Identity | None:
+        """On PostgreSQL `lock` holds the identity and person rows until commit, so two messages
+        of one person are handled one at a time, whichever replica gets them. (SQLite has no row
+        locks: see `Coach.handle`.)"""
+        statement = (
+            select(Identity)
+            .where(Identity.platform == platform, Identity.user_ref == user_ref)
+            .options(joinedload(Identity.person, innerjoin=True))
+        )
+        if lock and self.session.get_bind().dialect.name != "sqlite":
+            statement = statement.with_for_update()
+        return (await self.session.scalars(statement)).first()
+
+    async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
+        person = Person(created_at=now)
+        identity = Identity(
+            person=person,
+            platform=platform,
+            user_ref=user_ref,
+            display_name=display_name[:128],
+            last_seen=now,
+        )
+        self.session.add_all([person, identity])
+        await self.session.flush()
+        return identity
+
+    async def add_person(self, person: Person) -> None:
+        self.session.add(person)
+        await self.session.flush()
+
+    async def get(self, person_id: int) -> Person | None:
+        return await self.session.get(Person, person_id)
+
+    async def identities(self, person_id: int) -> Sequence[Identity]:
+        statement = select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def merge(self, leaving: Person, identity: Identity, keeper: Person) -> None:
+        session = self.session
+        # Unsent reminders of the leaving person would repeat the keeper's: the keeper's plan
+        # covers both chats from now on.
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == leaving.id))
+        for table in (Identity, CheckIn, DecisionRecord):
+            await session.execute(
+                update(table).where(table.person_id == leaving.id).values(person_id=keeper.id)
+            )
+        kept_teams = select(TeamMember.team_id).where(TeamMember.person_id == keeper.id)
+        await session.execute(
+            update(TeamMember)
+            .where(TeamMember.person_id == leaving.id, TeamMember.team_id.not_in(kept_teams))
+            .values(person_id=keeper.id)
+        )
+        await session.execute(delete(TeamMember).where(TeamMember.person_id == leaving.id))
+        await session.execute(delete(LinkCode).where(LinkCode.person_id == leaving.id))
+        await session.execute(delete(Person).where(Person.id == leaving.id))
+        # Expunging the person cascades to the identities it has loaded (a brand-new account's
+        # own identity among them): expunge only what is still there.
+        for gone in (leaving, identity):
+            if gone in session:
+                session.expunge(gone)
+
+    async def delete(self, person_id: int) -> None:
+        # Child rows go by ON DELETE CASCADE; delete them explicitly too, so a backend or
+        # connection without foreign-key enforcement cannot leave health data behind.
+        await link_tries.forget_person(self.session, person_id)
+        for table in (
+            TeamMember,
+            LinkCode,
+            OutboxMessage,
+            DecisionRecord,
+            SelfTestResult,
+            Pause,
+            CheckIn,
+            Identity,
+        ):
+            await self.session.execute(delete(table).where(table.person_id == person_id))
+        await self.session.execute(delete(Person).where(Person.id == person_id))
+        self.session.expunge_all()  # the loaded rows are gone: nothing left to flush

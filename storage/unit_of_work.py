@@ -1,0 +1,78 @@
+"""The SQLAlchemy side of `bot.storage_port`: a unit of work is one session in one transaction,
+with a repository per kind of row on it."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.storage_port import CheckIns, Links, Outbox, People, Teams
+from storage.repositories.checkins import SqlCheckIns
+from storage.repositories.links import SqlLinks
+from storage.repositories.outbox import SqlOutbox
+from storage.repositories.people import SqlPeople
+from storage.repositories.teams import SqlTeams
+
+
+class SqlUnitOfWork:
+    people: People
+    checkins: CheckIns
+    teams: Teams
+    links: Links
+    outbox: Outbox
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._stack = AsyncExitStack()
+
+    @classmethod
+    def on(cls, session: AsyncSession) -> SqlUnitOfWork:
+        """The repositories on a session whose transaction the caller runs."""
+        unit = cls(async_sessionmaker())
+        unit._bind(session)
+        return unit
+
+    def _bind(self, session: AsyncSession) -> None:
+        self.session = session
+        self.people = SqlPeople(session)
+        self.checkins = SqlCheckIns(session)
+        self.teams = SqlTeams(session)
+        self.links = SqlLinks(session)
+        self.outbox = SqlOutbox(session)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        session = await self._stack.enter_async_context(self._sessions())
+        await self._stack.enter_async_context(session.begin())  # commits on a clean exit
+        self._bind(session)
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self._stack.__aexit__(kind, error, trace)
+
+
+class SqlStorage:
+    """Implements `bot.storage_port.Storage` on a session factory."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        self.engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
+        # SQLite has no row locks and takes one writer at a time anyway.
+        self.one_at_a_time = self.engine is not None and self.engine.dialect.name == "sqlite"
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions)
+
+    async def close(self) -> None:
+        if self.engine is not None:
+            await self.engine.dispose()

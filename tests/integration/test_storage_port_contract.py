@@ -1,0 +1,96 @@
+"""The in-memory fakes the service's unit tests run on (`tests/unit/service/fakes.py`) answer
+the storage port's queries as the SQLAlchemy repositories do, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from bot.storage_port import Storage, UnitOfWork
+from storage import db
+from storage.models import CheckIn, Pause
+from storage.unit_of_work import SqlStorage
+from tests.unit.service.fakes import FakeStorage
+
+NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
+DAY = date(2027, 1, 10)
+
+
+def _pains(rows: Any) -> list[int | None]:
+    return [row.pain_during for row in rows]
+
+
+async def _scenario(uow: UnitOfWork) -> dict[str, Any]:
+    identity = await uow.people.add("console", "u1", "Ann", NOW - timedelta(days=30))
+    person_id = identity.person_id
+    rows = [  # (days ago, pain, phase, paused, done, morning)
+        (5, 1, 0, False, True, 2),
+        (3, 2, 1, False, True, None),
+        (3, 3, 1, True, True, None),
+        (2, 4, 1, False, True, None),
+        (1, 5, 1, False, False, None),  # never finished
+        (0, 6, 1, False, True, None),
+    ]
+    for n, (ago, pain, phase, paused, done, morning) in enumerate(rows):
+        uow.checkins.add(
+            CheckIn(
+                person_id=person_id,
+                started_at=NOW - timedelta(days=ago, minutes=10),
+                completed_at=NOW - timedelta(days=ago) + timedelta(seconds=n) if done else None,
+                local_date=DAY - timedelta(days=ago),
+                phase_index=phase,
+                pain_during=pain,
+                paused=paused,
+                morning_pain=morning,
+            )
+        )
+    for ago, end in ((9, NOW - timedelta(days=8)), (1, None)):
+        uow.checkins.add_pause(
+            Pause(
+                person_id=person_id,
+                kind="pause",
+                started_at=NOW - timedelta(days=ago),
+                ended_at=end,
+            )
+        )
+    await uow.flush()
+    checkins = uow.checkins
+    total, first, tail = await checkins.phase_summary(person_id, 1, DAY - timedelta(days=4), 2)
+    last = await checkins.last_completed(person_id)
+    going = await checkins.open_pause(person_id, NOW)
+    return {
+        "completed": _pains(await checkins.completed(person_id)),
+        "since": _pains(await checkins.completed(person_id, since=DAY - timedelta(days=2))),
+        "phase 0": _pains(await checkins.completed(person_id, phase_index=0)),
+        "summary": (total, first, _pains(tail)),
+        "last": last.pain_during if last else None,
+        "same day": sorted(
+            _pains(await checkins.same_day_without_morning(person_id, DAY - timedelta(days=3)))
+        ),
+        "every": _pains(await checkins.every(person_id)),
+        "open pause": going.ended_at if going else "none",
+        "identities": [i.user_ref for i in await uow.people.identities(person_id)],
+        "found": (await uow.people.identity("console", "u1")) is not None,
+    }
+
+
+async def _run(storage: Storage) -> dict[str, Any]:
+    async with storage() as uow:
+        return await _scenario(uow)
+
+
+async def test_the_fakes_answer_like_the_database(database_url: str) -> None:
+    engine = db.create_engine(database_url)
+    await db.upgrade(engine)
+    storage = SqlStorage(db.sessionmaker(engine))
+    try:
+        real = await _run(storage)
+    finally:
+        await storage.close()
+    fake = await _run(FakeStorage())
+    assert real == fake
+    assert real["completed"] == [1, 2, 3, 4, 6] and real["summary"] == (
+        3,
+        DAY - timedelta(days=3),
+        [4, 6],
+    )

@@ -1,0 +1,402 @@
+"""In-memory fakes of the storage port (`bot.storage_port`), for the service's unit tests.
+
+Modelled on cosmicpython's `FakeRepository` / `FakeUnitOfWork`: the repositories keep the rows
+(the mapped classes of `storage.models`, used as plain objects) in lists on one shared `Tables`,
+and `bootstrap` wires a coach on them, so a use case runs without a database. A fake unit of
+work commits by doing nothing (the rows are changed in place) and cannot roll back.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bot.config import SOURCE_CONTENT
+from bot.core.content import Library, load_library
+from bot.ports import Clock
+from bot.service.coach import Coach
+from storage.models import (
+    Base,
+    CheckIn,
+    DecisionRecord,
+    Identity,
+    LinkCode,
+    Pause,
+    Person,
+    SelfTestResult,
+    Team,
+    TeamMember,
+)
+
+
+@dataclass
+class WrongTry:
+    identity_id: int | None
+    at: datetime
+
+
+@dataclass
+class Tables:
+    """The whole fake database."""
+
+    people: list[Person] = field(default_factory=list)
+    identities: list[Identity] = field(default_factory=list)
+    checkins: list[CheckIn] = field(default_factory=list)
+    decisions: list[DecisionRecord] = field(default_factory=list)
+    pauses: list[Pause] = field(default_factory=list)
+    self_tests: list[SelfTestResult] = field(default_factory=list)
+    teams: list[Team] = field(default_factory=list)
+    members: list[TeamMember] = field(default_factory=list)
+    codes: list[LinkCode] = field(default_factory=list)
+    tries: list[WrongTry] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def store(self, row: Base, table: list[Any]) -> None:
+        """What a flush does to a new row: column defaults, an id, and it is in the table."""
+        for column in type(row).__table__.columns:
+            default = column.default
+            if getattr(row, column.key) is None and default is not None and default.is_scalar:
+                setattr(row, column.key, default.arg)  # type: ignore[attr-defined]
+        if "id" in type(row).__table__.columns and getattr(row, "id", None) is None:
+            row.id = next(self._ids)  # type: ignore[attr-defined]
+        if row not in table:
+            table.append(row)
+
+    def of(self, table: Sequence[Any], person_id: int) -> list[Any]:
+        return [row for row in table if row.person_id == person_id]
+
+
+class FakePeople:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def identity(
+        self, platform: str, user_ref: str, *, lock: bool = False
+    ) -> Identity | None:
+        for identity in self.t.identities:
+            if (identity.platform, identity.user_ref) == (platform, user_ref):
+                return identity
+        return None
+
+    async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
+        person = Person(created_at=now)
+        self.t.store(person, self.t.people)
+        identity = Identity(
+            person=person,
+            person_id=person.id,
+            platform=platform,
+            user_ref=user_ref,
+            display_name=display_name[:128],
+            last_seen=now,
+        )
+        self.t.store(identity, self.t.identities)
+        return identity
+
+    async def add_person(self, person: Person) -> None:
+        self.t.store(person, self.t.people)
+
+    async def get(self, person_id: int) -> Person | None:
+        return next((p for p in self.t.people if p.id == person_id), None)
+
+    async def identities(self, person_id: int) -> Sequence[Identity]:
+        return sorted(self.t.of(self.t.identities, person_id), key=lambda i: i.id)
+
+    async def merge(self, leaving: Person, identity: Identity, keeper: Person) -> None:
+        t = self.t
+        t.outbox = [row for row in t.outbox if row["person_id"] != leaving.id]
+        for row in [*t.identities, *t.checkins, *t.decisions]:
+            if row.person_id == leaving.id:
+                row.person_id = keeper.id
+        for moved in t.of(t.identities, keeper.id):
+            moved.person = keeper
+        kept = {m.team_id for m in t.of(t.members, keeper.id)}
+        for member in t.of(t.members, leaving.id):
+            if member.team_id not in kept:
+                member.person_id = keeper.id
+        t.members = [m for m in t.members if m.person_id != leaving.id]
+        t.codes = [c for c in t.codes if c.person_id != leaving.id]
+        self._drop_person(leaving.id)
+
+    async def delete(self, person_id: int) -> None:
+        t = self.t
+        accounts = {i.id for i in t.of(t.identities, person_id)}
+        for wrong in t.tries:
+            if wrong.identity_id in accounts:
+                wrong.identity_id = None
+        t.identities = [i for i in t.identities if i.person_id != person_id]
+        t.checkins = [c for c in t.checkins if c.person_id != person_id]
+        t.decisions = [d for d in t.decisions if d.person_id != person_id]
+        t.members = [m for m in t.members if m.person_id != person_id]
+        t.codes = [c for c in t.codes if c.person_id != person_id]
+        t.outbox = [row for row in t.outbox if row["person_id"] != person_id]
+        self._drop_person(person_id)
+
+    def _drop_person(self, person_id: int) -> None:
+        # What ON DELETE CASCADE takes with the person.
+        t = self.t
+        t.pauses = [p for p in t.pauses if p.person_id != person_id]
+        t.self_tests = [s for s in t.self_tests if s.person_id != person_id]
+        t.people = [p for p in t.people if p.id != person_id]
+
+
+def _done(rows: list[CheckIn]) -> list[CheckIn]:
+    return sorted(
+        (c for c in rows if c.completed_at is not None), key=lambda c: (c.completed_at, c.id)
+    )
+
+
+class FakeCheckIns:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def get(self, checkin_id: int) -> CheckIn | None:
+        return next((c for c in self.t.checkins if c.id == checkin_id), None)
+
+    def add(self, checkin: CheckIn) -> None:
+        self.t.store(checkin, self.t.checkins)
+
+    async def completed(
+        self, person_id: int, *, since: date | None = None, phase_index: int | None = None
+    ) -> Sequence[CheckIn]:
+        return [
+            c
+            for c in _done(self.t.of(self.t.checkins, person_id))
+            if (since is None or c.local_date >= since)
+            and (phase_index is None or c.phase_index == phase_index)
+        ]
+
+    async def last_completed(self, person_id: int) -> CheckIn | None:
+        done = _done(self.t.of(self.t.checkins, person_id))
+        return done[-1] if done else None
+
+    async def phase_summary(
+        self, person_id: int, phase_index: int, since: date | None, last: int
+    ) -> tuple[int, date | None, Sequence[CheckIn]]:
+        rows = [
+            c
+            for c in await self.completed(person_id, since=since, phase_index=phase_index)
+            if not c.paused
+        ]
+        first = min((c.local_date for c in rows), default=None)
+        return len(rows), first, rows[-last:] if last > 0 else []
+
+    async def same_day_without_morning(self, person_id: int, day: date) -> Sequence[CheckIn]:
+        return [
+            c
+            for c in _done(self.t.of(self.t.checkins, person_id))
+            if c.local_date == day and c.morning_pain is None
+        ]
+
+    async def every(self, person_id: int) -> Sequence[CheckIn]:
+        return sorted(self.t.of(self.t.checkins, person_id), key=lambda c: c.id)
+
+    def add_decision(self, decision: DecisionRecord) -> None:
+        self.t.store(decision, self.t.decisions)
+
+    async def decisions(self, person_id: int) -> Sequence[DecisionRecord]:
+        return sorted(self.t.of(self.t.decisions, person_id), key=lambda d: (d.at, d.id))
+
+    def add_self_test(self, result: SelfTestResult) -> None:
+        self.t.store(result, self.t.self_tests)
+
+    async def self_tests(
+        self, person_id: int, test_id: str | None = None
+    ) -> Sequence[SelfTestResult]:
+        rows = [s for s in self.t.of(self.t.self_tests, person_id) if test_id in {None, s.test_id}]
+        return sorted(rows, key=lambda s: (s.at, s.id))
+
+    def add_pause(self, pause: Pause) -> None:
+        self.t.store(pause, self.t.pauses)
+
+    async def pauses(self, person_id: int) -> Sequence[Pause]:
+        return sorted(self.t.of(self.t.pauses, person_id), key=lambda p: p.started_at)
+
+    async def open_pause(self, person_id: int, now: datetime) -> Pause | None:
+        going = [p for p in await self.pauses(person_id) if p.ended_at is None or p.ended_at > now]
+        return going[-1] if going else None
+
+
+class FakeTeams:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def get(self, team_id: int) -> Team | None:
+        return next((team for team in self.t.teams if team.id == team_id), None)
+
+    async def in_group(self, platform: str, group_ref: str) -> Team | None:
+        return next(
+            (t for t in self.t.teams if (t.platform, t.group_ref) == (platform, group_ref)), None
+        )
+
+    def add(self, team: Team) -> None:
+        self.t.store(team, self.t.teams)
+
+    async def membership(self, team_id: int, person_id: int) -> TeamMember | None:
+        return next((m for m in self.t.of(self.t.members, person_id) if m.team_id == team_id), None)
+
+    async def join(self, member: TeamMember) -> None:
+        self.t.store(member, self.t.members)
+
+    async def memberships(self, person_id: int) -> Sequence[tuple[TeamMember, Team]]:
+        found = []
+        for member in self.t.of(self.t.members, person_id):
+            team = await self.get(member.team_id)
+            assert team is not None
+            found.append((member, team))
+        return sorted(found, key=lambda pair: pair[1].id)
+
+    async def member_count(self, team_id: int) -> int:
+        return sum(1 for m in self.t.members if m.team_id == team_id)
+
+
+class FakeLinks:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    def _live(self, code: str, now: datetime) -> LinkCode | None:
+        return next(
+            (
+                c
+                for c in self.t.codes
+                if c.code == code and c.used_at is None and c.expires_at > now
+            ),
+            None,
+        )
+
+    async def replace_code(self, code: LinkCode) -> None:
+        self.t.codes = [
+            c for c in self.t.codes if not (c.person_id == code.person_id and c.used_at is None)
+        ]
+        self.t.store(code, self.t.codes)
+
+    async def owner(self, code: str, now: datetime) -> int | None:
+        live = self._live(code, now)
+        return live.person_id if live else None
+
+    async def claim(self, code: str, person_id: int, now: datetime) -> Person | None:
+        live = self._live(code, now)
+        if live is None or live.person_id == person_id:
+            return None
+        live.used_at = now
+        return await FakePeople(self.t).get(live.person_id)
+
+    async def wrong_tries_reopen(
+        self, since: datetime, limit: int, identity_id: int | None = None
+    ) -> datetime | None:
+        times = sorted(
+            w.at
+            for w in self.t.tries
+            if w.at > since and (identity_id is None or w.identity_id == identity_id)
+        )
+        return None if len(times) < limit else times[len(times) - limit]
+
+    async def record_wrong_try(
+        self, identity_id: int, now: datetime, forget_before: datetime
+    ) -> None:
+        self.t.tries = [w for w in self.t.tries if w.at >= forget_before]
+        self.t.tries.append(WrongTry(identity_id, now))
+
+
+class FakeOutbox:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def cancel_pending(
+        self, person_id: int, now: datetime, *, keep_weekly: bool = False
+    ) -> None:
+        for row in self.t.outbox:
+            if (
+                row["person_id"] == person_id
+                and row["state"] == "pending"
+                and not row["to_channel"]
+                and not (keep_weekly and row["kind"] == "weekly")
+            ):
+                row["state"] = "dropped"
+
+    async def tell_channel(
+        self,
+        *,
+        platform: str,
+        channel_ref: str,
+        kind: str,
+        local_date: date,
+        text: str,
+        person_id: int,
+        now: datetime,
+    ) -> None:
+        key = (f"{platform}:{channel_ref}", kind, local_date)
+        if any((r["target"], r["kind"], r["local_date"]) == key for r in self.t.outbox):
+            return
+        self.t.outbox.append(
+            {
+                "target": key[0],
+                "kind": kind,
+                "local_date": local_date,
+                "platform": platform,
+                "ref": channel_ref,
+                "to_channel": True,
+                "person_id": person_id,
+                "state": "pending",
+                "text": text,
+            }
+        )
+
+
+class FakeUnitOfWork:
+    def __init__(self, tables: Tables) -> None:
+        self.people = FakePeople(tables)
+        self.checkins = FakeCheckIns(tables)
+        self.teams = FakeTeams(tables)
+        self.links = FakeLinks(tables)
+        self.outbox = FakeOutbox(tables)
+        self.committed = False
+
+    async def flush(self) -> None:
+        return None
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.committed = error is None
+
+
+class FakeStorage:
+    """Implements `bot.storage_port.Storage`: every unit of work on the same tables."""
+
+    one_at_a_time = True
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.units: list[FakeUnitOfWork] = []
+        self.closed = False
+
+    def __call__(self) -> FakeUnitOfWork:
+        unit = FakeUnitOfWork(self.tables)
+        self.units.append(unit)
+        return unit
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+@cache
+def library() -> Library:
+    return load_library(SOURCE_CONTENT)
+
+
+def bootstrap(clock: Clock, charts_dir: Path, storage: FakeStorage | None = None) -> Coach:
+    """The coach wired to fakes (cosmicpython's `bootstrap` with a fake unit of work)."""
+    return Coach(library(), storage or FakeStorage(), clock=clock, charts_dir=charts_dir)
