@@ -9,9 +9,12 @@ its admin check, Discord's slash commands with typed options and permissions, th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+
+from bot.core.messages import Platform
 
 MAX_PAUSE_DAYS = 90
 
@@ -254,6 +257,48 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 BY_NAME: Mapping[str, Command] = {command.name: command for command in COMMANDS}
+
+
+_CHANNEL = re.compile(r"^(?:<#(?P<mention>\d{1,20})>|(?P<id>-?\d{5,20}))$")
+
+
+def read_channel(word: str) -> str | None:
+    """A channel argument as typed: its id, or a mention "<#id>" as Discord writes one."""
+    found = _CHANNEL.match(word)
+    return (found["mention"] or found["id"]) if found else None
+
+
+def spelled(group: Command, sub: Command, *, split: bool) -> str:
+    """How a subcommand is typed: "team name", or "teamname" on a platform that sets
+    permissions per top-level command and so gives anyone's forms of a managers' group a
+    command of their own."""
+    return f"{group.name}{sub.name}" if split else f"{group.name} {sub.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """What differs in how a platform shows commands and channels (the service's texts say
+    "/teamname" or "/team name", "<#1>" or "this group" from this, never from the platform)."""
+
+    split_managed: bool = False  # anyone's forms of a managers' command are commands of their own
+    channel_mention: str | None = None  # how text names a channel by id, e.g. "<#{}>"
+    own_channel: bool = True  # a group is its own team channel (no other channel can be named)
+    channel_example: str = ""  # the channel in an example "/team setup" ("#channel ")
+
+    def typed(self, group: Command, sub: str) -> str:
+        form = group.subcommand(sub)
+        return "/" + (spelled(group, form, split=self.split_managed) if form else group.name)
+
+
+SURFACES: Mapping[Platform, Surface] = {
+    Platform.DISCORD: Surface(
+        split_managed=True, channel_mention="<#{}>", own_channel=False, channel_example="#channel "
+    ),
+}
+
+
+def surface(platform: Platform | str) -> Surface:
+    return SURFACES.get(Platform(platform), Surface())
 
 
 @dataclass(frozen=True, slots=True)

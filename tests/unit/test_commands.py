@@ -15,8 +15,11 @@ from bot.core.commands import (
     Kind,
     Who,
     needs_manager,
+    read_channel,
     read_command,
+    surface,
 )
+from bot.core.messages import Platform
 from bot.core.texts import help_text
 
 
@@ -93,3 +96,19 @@ def test_help_lists_every_declared_command_with_its_usage() -> None:
     for command in COMMANDS:
         usage = f" {command.usage}" if command.usage else ""
         assert f"/{command.name}{usage} - {command.description}" in text
+
+
+def test_each_platform_surface_spells_the_team_forms_its_own_way() -> None:
+    discord, telegram = surface(Platform.DISCORD), surface("telegram")
+    assert discord.typed(TEAM, "name") == "/teamname"
+    assert telegram.typed(TEAM, "name") == "/team name"
+    assert (discord.own_channel, telegram.own_channel) == (False, True)
+    assert discord.channel_mention is not None and telegram.channel_mention is None
+
+
+@pytest.mark.parametrize(
+    ("word", "channel"),
+    [("<#515151>", "515151"), ("-100555", "-100555"), ("515151", "515151"), ("07:30", None)],
+)
+def test_a_channel_is_typed_as_an_id_or_a_mention(word: str, channel: str | None) -> None:
+    assert read_channel(word) == channel

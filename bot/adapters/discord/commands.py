@@ -22,7 +22,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.render import NO_MENTIONS
-from bot.core.commands import COMMANDS, TEAM, Arg, Command, Kind, Who
+from bot.core.commands import COMMANDS, TEAM, Arg, Command, Kind, Who, spelled
 
 _log = logging.getLogger("bot.adapters.discord")
 
@@ -49,15 +49,10 @@ class InteractionHandler(Protocol):
     ) -> None: ...
 
 
-def spelled(group: Command, sub: Command) -> str:
-    """The top-level name of a form anyone may use, out of its managers' group."""
-    return f"{group.name}{sub.name}"
-
-
 # "/team name on|off" as a command of its own: `/team` needs Manage Server, a name is anyone's.
 _TEAM_NAME = TEAM.subcommand("name")
 assert _TEAM_NAME is not None
-TEAM_NAME_COMMAND = spelled(TEAM, _TEAM_NAME)
+TEAM_NAME_COMMAND = spelled(TEAM, _TEAM_NAME, split=True)
 
 
 # Autocomplete ----------------------------------------------------------------------------------
@@ -269,6 +264,8 @@ def build_tree(client: discord.Client) -> CoachTree:
         for sub in command.subcommands:
             if sub.who is not Who.MANAGERS:
                 tree.add_command(
-                    _slash(sub, f"{command.name} {sub.name}", name=spelled(command, sub))
+                    _slash(
+                        sub, f"{command.name} {sub.name}", name=spelled(command, sub, split=True)
+                    )
                 )
     return tree
