@@ -199,7 +199,8 @@ async def run_main(settings: Settings) -> int:
         health.add_check("scheduler.tick", reminders.ticking)
         if settings.http_port is not None and coach.engine is not None:
             http = await start_http(settings.http_port, coach.engine, health)
-        await asyncio.gather(*(adapter.start() for adapter in adapters))
+        for adapter in adapters:  # one after the other: a failed start stops the rest cleanly
+            await adapter.start()
         reminders.start()
         await _until_stopped(stop, adapters)
     finally:
