@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 from aiohttp import web  # noqa: E402
 from telegram import Bot  # noqa: E402
 
-from bot.adapters.telegram_bot import RetryPolicy, TelegramSender  # noqa: E402
+from bot.adapters.telegram import RetryPolicy, TelegramSender  # noqa: E402
 from bot.config import SOURCE_CONTENT, Settings  # noqa: E402
 from bot.core.content import load_library  # noqa: E402
 from bot.core.messages import Platform  # noqa: E402

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 import discord  # noqa: E402
 from discord import app_commands  # noqa: E402
 
-from bot.adapters.discord_bot import build_client  # noqa: E402
+from bot.adapters.discord import build_client  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.messages import Incoming, Platform, Reply  # noqa: E402
 from tests.e2e.fake_discord import Call, FakeDiscord, Person  # noqa: E402

@@ -40,7 +40,7 @@ from pydantic import SecretStr  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from bot.adapters.telegram_bot import build_application, serve_telegram  # noqa: E402
+from bot.adapters.telegram import build_application, serve_telegram  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.messages import Incoming, Platform, Reply  # noqa: E402
 from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402

@@ -9,11 +9,16 @@ import getpass
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.content import ContentError, check_content
 from bot.logs import configure_logging, settings_secrets
+
+if TYPE_CHECKING:
+    from bot.adapters.contract import Adapter
 
 log = logging.getLogger("bot")
 
@@ -139,7 +144,7 @@ async def discord_sync(settings: Settings) -> int:
     if settings.discord_token is None:
         print("Set COACH_DISCORD_TOKEN to sync the slash commands.", file=sys.stderr)
         return 1
-    from bot.adapters.discord_bot import sync_commands
+    from bot.adapters.discord import sync_commands
 
     count = await sync_commands(settings)
     print(f"published {count} slash commands")
@@ -155,7 +160,9 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def run_main(settings: Settings) -> int:
-    if settings.telegram_token is None and settings.discord_token is None:
+    from bot.adapters.contract import PLATFORMS
+
+    if not any(enabled(settings) for enabled, _ in PLATFORMS):
         print(
             "No platform token is set (COACH_TELEGRAM_TOKEN, COACH_DISCORD_TOKEN), so there is "
             "nothing to serve. To try the coach locally, run: coach chat",
@@ -165,82 +172,56 @@ async def run_main(settings: Settings) -> int:
     coach = await _build(settings)
     if coach is None:
         return 1
-    from bot.core.messages import Platform
+    from bot.adapters.contract import configured
     from bot.http import Health, start_http
-    from bot.ports import Sender
     from bot.scheduler import ReminderScheduler
 
     stop = asyncio.Event()
     _stop_on_signals(stop)
     health = Health()
     http = None
-    tasks: list[asyncio.Task[None]] = []
-    # Reminders go out through each platform's sender; the tick starts once Telegram (if on)
-    # is serving, and Discord sends report "try again" until its client is connected.
-    senders: dict[Platform, Sender] = {}
-    telegram_ready = asyncio.Event()
+    adapters: list[Adapter] = []
     reminders: ReminderScheduler | None = None
     try:
-        if settings.telegram_token is not None:
-            from bot.adapters.telegram_bot import (
-                TelegramSender,
-                build_application,
-                serve_telegram,
-            )
-
-            application = build_application(settings, coach)
-            senders[Platform.TELEGRAM] = TelegramSender.from_application(application)
-            health.add_check("adapters.telegram", lambda: application.running)
-            tasks.append(
-                asyncio.create_task(
-                    serve_telegram(
-                        settings, coach, stop, application=application, ready=telegram_ready
-                    )
-                )
-            )
-        else:
-            telegram_ready.set()
-        if settings.discord_token is not None:
-            from bot.adapters.discord_bot import DiscordSender, build_client, serve_discord
-
-            library = coach.library
-            client = build_client(
-                settings,
-                coach,
-                exercise_names=lambda: [e.name for e in library.exercises.values()],
-            )
-            senders[Platform.DISCORD] = DiscordSender(client, coach)
-            health.add_check(
-                "adapters.discord", lambda: client.is_ready() and not client.is_closed()
-            )
-            tasks.append(asyncio.create_task(serve_discord(settings, coach, stop, client=client)))
+        adapters = configured(settings, coach, coach.library)
+        for adapter in adapters:
+            health.add_check(f"adapters.{adapter.platform.value}", adapter.healthy)
+        # Reminders go out through each platform's sender; the tick starts once every adapter
+        # has started (a sender whose platform is still connecting answers "try again").
         reminders = ReminderScheduler(
             coach.sessions,
             coach.library,
-            senders,
+            {adapter.platform: adapter.sender for adapter in adapters},
             settings,
             coach.clock,
             charts_dir=coach.charts_dir,
         )
-        started = reminders
-        health.add_check("scheduler.tick", started.ticking)
+        health.add_check("scheduler.tick", reminders.ticking)
         if settings.http_port is not None and coach.engine is not None:
             http = await start_http(settings.http_port, coach.engine, health)
-
-        async def start_reminders() -> None:
-            await telegram_ready.wait()
-            started.start()
-
-        waiter = asyncio.create_task(start_reminders())
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            waiter.cancel()
+        for adapter in adapters:  # one after the other: a failed start stops the rest cleanly
+            await adapter.start()
+        reminders.start()
+        await _until_stopped(stop, adapters)
     finally:
         stop.set()
         if reminders is not None:
             await reminders.shutdown()
+        await asyncio.gather(*(adapter.stop() for adapter in adapters), return_exceptions=True)
         if http is not None:
             await http.cleanup()
         await coach.close()
     return 0
+
+
+async def _until_stopped(stop: asyncio.Event, adapters: Sequence[Adapter]) -> None:
+    """Until a signal, or an adapter stops by itself (its failure is raised)."""
+    waits: list[asyncio.Task[object]] = [asyncio.create_task(stop.wait())]
+    waits += [asyncio.create_task(adapter.stopped()) for adapter in adapters]
+    try:
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    finally:
+        for task in waits:
+            task.cancel()

@@ -28,7 +28,7 @@ from prometheus_client import gc_collector as _gc
 from prometheus_client import platform_collector as _platform
 from prometheus_client import process_collector as _process
 
-from bot.core.messages import COMMANDS
+from bot.core.commands import COMMANDS, read_command
 
 METRICS = CollectorRegistry(auto_describe=True)
 # Process memory, CPU and open files, the Python version, garbage collection.
@@ -77,11 +77,10 @@ def command_label(text: str | None = None, action: str | None = None) -> str:
     """The `command` label for an incoming message: "/checkin 3 yes 7" -> "checkin"."""
     if action is not None:
         return "button"
-    if not text or not text.startswith("/"):
+    typed = read_command(text)
+    if typed is None:
         return "text"
-    parts = text[1:].split(maxsplit=1)
-    name = parts[0].split("@", 1)[0].lower() if parts else ""
-    return name if name in KNOWN_COMMANDS else "other"
+    return typed.name if typed.name in KNOWN_COMMANDS else "other"
 
 
 @contextmanager

@@ -65,7 +65,6 @@ class Pacer:
         self._gap = 1.0 / (limits.per_second * share) if limits.per_second else 0.0
         self._chat_gap = (limits.chat_interval or 0.0) / share
         self._group_gap = (limits.group_interval or 0.0) / share
-        self.waited = 0.0  # total seconds spent waiting, for the bench
 
     @property
     def unlimited(self) -> bool:
@@ -92,7 +91,6 @@ class Pacer:
     async def _until(self, at: float) -> None:
         delay = at - self.clock()
         if delay > 0:
-            self.waited += delay
             await self.sleep(delay)
 
     def _prune(self, now: float) -> None:

@@ -31,7 +31,8 @@ from bot.core.answers import (
     read_score,
     read_yes_no,
 )
-from bot.core.messages import COMMANDS, Incoming, Platform, Reply
+from bot.core.commands import COMMANDS
+from bot.core.messages import Incoming, Platform, Reply
 from bot.core.schedule import parse_hhmm
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.service.coach import Coach

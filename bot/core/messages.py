@@ -62,39 +62,3 @@ class Reply:
 
     def all_buttons(self) -> list[Button]:
         return [button for row in self.buttons for button in row]
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A command the coach understands, for adapters to publish (setMyCommands, slash commands)."""
-
-    name: str
-    description: str
-    usage: str = ""
-    group_ok: bool = False
-
-
-COMMANDS: tuple[Command, ...] = (
-    Command("start", "Set up the coach: safety check, baseline, reminder time"),
-    Command("routine", "Today's routine for your phase", group_ok=True),
-    Command("checkin", "Log how today's routine went", "[pain yes|mostly|no comfort|none]"),
-    Command("progress", "Your phase, sessions, adherence and trend"),
-    Command("summary", "Weekly summary with your chart, on a day you choose", "on [day] | off"),
-    Command("remind", "Set your daily reminder", "HH:MM [time zone] | off"),
-    Command("snooze", "Push today's reminder back", "[1h|30m]"),
-    Command("pause", "Pause reminders and progression (injury, travel)", "[days]"),
-    Command("resume", "End a pause"),
-    Command("exercise", "One exercise in full", "NAME", group_ok=True),
-    Command("privacy", "What the coach stores and why", group_ok=True),
-    Command("export", "All your data as JSON"),
-    Command("delete", "Delete everything the coach knows about you"),
-    Command("link", "Use the coach on another chat app as the same person", "[CODE]"),
-    Command("unlink", "Separate this chat from your other account"),
-    Command("help", "What the coach can do", group_ok=True),
-    Command(
-        "team",
-        "Team channel: daily routine post and weekly digest",
-        "setup|off|show|name on|off",
-        group_ok=True,
-    ),
-)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from bot.core import flows
 from bot.core.actions import Action
+from bot.core.commands import COMMANDS
 from bot.core.content import ROUTINE_CUES, Avoid, Dose, Exercise, Library, Phase, Program
-from bot.core.messages import COMMANDS, Button, Reply
+from bot.core.messages import Button, Reply
 
 NOT_MEDICAL_ADVICE = (
     "This coach is a self-help exercise guide, not a diagnosis or treatment, and it does not "

@@ -14,6 +14,7 @@ from bot.config import DEFAULT_CHARTS
 from bot.core import flows
 from bot.core.actions import Action, parse_action
 from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin, read_score
+from bot.core.commands import MAX_PAUSE_DAYS, read_command
 from bot.core.content import Library
 from bot.core.free_text import Intent, Kind, read_free_text
 from bot.core.messages import Incoming, Platform, Reply
@@ -63,7 +64,6 @@ AFTER_ROUTINE = (
 )  # the open "question" after a private routine: done, or the pain score
 # Ways into the day that ask the next morning's question first.
 MORNING_FIRST = {"routine", "checkin", "progress", "start"}
-MAX_PAUSE_DAYS = 90
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 
 
@@ -154,10 +154,9 @@ class Coach:
         if len(raw) > MAX_TEXT:
             return [turn.private("That message is too long for me. Please keep it short.")]
         text = clean_text(raw)
-        if text.startswith("/"):
-            name, _, args = text[1:].partition(" ")
-            name = name.split("@", 1)[0].lower()
-            return await self._command(turn, name, args.strip())
+        typed = read_command(text)
+        if typed is not None:
+            return await self._command(turn, typed.name, typed.args)
         intent = read_free_text(text, self.library)
         if intent.red_flag:  # at any point of any conversation, before anything else
             return await self._red_flag_words(turn, intent)

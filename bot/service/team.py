@@ -9,7 +9,6 @@ check-in answers never appear. The routine a press opens is sent to the presser 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.core import flows
 from bot.core.actions import Action
 from bot.core.adherence import adherence
+from bot.core.commands import TEAM, read_channel, surface
 from bot.core.content import Library
 from bot.core.messages import Button, Incoming, Platform, Reply
 from bot.core.names import public_name
@@ -47,7 +47,6 @@ USAGE = (
     "routine here every day and a weekly digest; /team show, /team off. "
     "/team name on|off (on Discord: /teamname): whether the team may see your name."
 )
-_CHANNEL = re.compile(r"^(?:<#(?P<mention>\d{1,20})>|(?P<id>-?\d{5,20}))$")
 
 Routine = Callable[[Turn, int], Awaitable[list[Reply]]]  # the private routine for team <id>
 
@@ -81,17 +80,17 @@ async def _this_team(turn: Turn) -> Team | None:
 
 
 def _channel_label(team: Team) -> str:
-    if team.platform == Platform.DISCORD.value:
-        return f"<#{team.channel_ref}>"
+    mention = surface(team.platform).channel_mention
+    if mention:
+        return mention.format(team.channel_ref)
     if team.channel_ref == team.group_ref:
         return "this group"
     return f"chat {team.channel_ref}"
 
 
 def _example(turn: Turn) -> str:
-    if turn.incoming.platform is Platform.DISCORD:
-        return "Example: /team setup #channel 07:30 Europe/Berlin"
-    return "Example: /team setup 07:30 Europe/Berlin"
+    channel = surface(turn.incoming.platform).channel_example
+    return f"Example: /team setup {channel}07:30 Europe/Berlin"
 
 
 async def _setup(turn: Turn, rest: str) -> list[Reply]:
@@ -100,10 +99,10 @@ async def _setup(turn: Turn, rest: str) -> list[Reply]:
         return [Reply(REFUSE_MANAGE)]
     words = rest.split()
     channel = incoming.chat_ref
-    if words and (found := _CHANNEL.match(words[0])) and not _is_time(words[0]):
-        channel = found["mention"] or found["id"]
+    if words and (found := read_channel(words[0])) and not _is_time(words[0]):
+        channel = found
         words = words[1:]
-        if incoming.platform is not Platform.DISCORD and channel != incoming.chat_ref:
+        if surface(incoming.platform).own_channel and channel != incoming.chat_ref:
             return [Reply("Here the team channel is this group itself. " + _example(turn))]
     if not words:
         return [Reply("At what time should the daily team post go out? " + _example(turn))]
@@ -258,8 +257,8 @@ async def _name_command(turn: Turn, rest: str) -> list[Reply]:
 
 
 def _name_text(share: bool, platform: Platform) -> str:
-    # On Discord `/team` is for server managers: members have `/teamname on|off`.
-    name = "/teamname" if platform is Platform.DISCORD else "/team name"
+    # Where `/team` is for server managers only, members have `/teamname on|off`.
+    name = surface(platform).typed(TEAM, "name")
     if share:
         return (
             'Your name will show in the team digest and in a short "did today\'s routine" line '

@@ -17,22 +17,20 @@ from typing import Any
 
 import pytest
 
-from bot.adapters import discord_bot
-from bot.adapters.discord_bot import (
-    DM_CLOSED_NOTICE,
-    TEAM_DM_REFUSAL,
-    TEAM_NAME_COMMAND,
-    TEAM_REFUSAL,
+from bot.adapters.discord import (
     CoachClient,
     DiscordSender,
     build_client,
     serve_discord,
     sync_commands,
 )
+from bot.adapters.discord.client import DM_CLOSED_NOTICE
+from bot.adapters.discord.commands import TEAM_DM_REFUSAL, TEAM_NAME_COMMAND, TEAM_REFUSAL
+from bot.adapters.discord.render import escape
 from bot.config import Settings
-from bot.core.messages import COMMANDS, Button, Incoming, Platform, Reply
+from bot.core.commands import COMMANDS, MAX_PAUSE_DAYS
+from bot.core.messages import Button, Incoming, Platform, Reply
 from bot.ports import Delivery
-from bot.service.coach import MAX_PAUSE_DAYS
 from tests.e2e.fake_discord import (
     EPHEMERAL,
     MANAGE_GUILD,
@@ -584,7 +582,7 @@ async def test_a_coach_failure_gets_an_apology_not_silence(
     reply = await answer(fake, interaction)
     assert reply.json["content"].startswith("Sorry, something went wrong")
     assert reply.flags & EPHEMERAL
-    logged = [r for r in caplog.records if r.name == "bot.adapters.discord_bot"]
+    logged = [r for r in caplog.records if r.name == "bot.adapters.discord"]
     assert [r.levelname for r in logged] == ["ERROR"]
     assert "/progress" not in logged[0].getMessage()  # an exception's text may quote input
     caplog.clear()
@@ -774,7 +772,7 @@ async def test_dms_closed_marks_unreachable_and_falls_back_to_ephemeral(
     replies = await answers(fake, interaction, 3)
     assert [r.json["content"] for r in replies] == [
         "ok /progress",
-        discord_bot._escape(DM_CLOSED_NOTICE),
+        escape(DM_CLOSED_NOTICE),
         "Time for your routine (12 min).",
     ]
     assert all(r.flags & EPHEMERAL for r in replies)

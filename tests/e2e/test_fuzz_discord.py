@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.discord_bot import ACTION_TEMPLATE
+from bot.adapters.discord import ACTION_TEMPLATE
 from bot.config import Settings
 from bot.core.messages import Platform
 from bot.service.coach import Coach

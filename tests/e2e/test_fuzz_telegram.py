@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application
 
-from bot.adapters.telegram_bot import RetryPolicy, build_application
+from bot.adapters.telegram import RetryPolicy, build_application
 from bot.config import Settings
 from bot.core.messages import Platform
 from bot.service.coach import Coach

@@ -20,13 +20,7 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.adapters.telegram_bot import (
-    ANONYMOUS_ADMIN_ID,
-    HINT_ANONYMOUS_ADMIN,
-    HINT_EDITED,
-    HINT_NOT_TEXT,
-    TEXT_SENT_PRIVATELY,
-    TEXT_SORRY,
+from bot.adapters.telegram import (
     RetryPolicy,
     TelegramApplication,
     TelegramSender,
@@ -34,8 +28,17 @@ from bot.adapters.telegram_bot import (
     serve_telegram,
     webhook_secret,
 )
+from bot.adapters.telegram.inbound import (
+    ANONYMOUS_ADMIN_ID,
+    HINT_ANONYMOUS_ADMIN,
+    HINT_EDITED,
+    HINT_NOT_TEXT,
+)
+from bot.adapters.telegram.turn import TEXT_SENT_PRIVATELY
+from bot.adapters.toolkit import SORRY as TEXT_SORRY
 from bot.config import Settings
-from bot.core.messages import COMMANDS, Button, Incoming, Platform, Reply
+from bot.core.commands import COMMANDS
+from bot.core.messages import Button, Incoming, Platform, Reply
 from bot.ports import Delivery
 from tests.e2e.fake_telegram import BOT_USERNAME, TOKEN, Call, FakeTelegram
 
