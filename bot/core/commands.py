@@ -180,7 +180,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
             Arg(
                 "flat",
-                "Did your lower back stay flat on every rep?",
+                "Did your lower back stay neutral on every rep?",
                 Kind.CHOICE,
                 choices=(Choice("yes", "yes"), Choice("mostly", "mostly"), Choice("no", "no")),
             ),

@@ -50,7 +50,7 @@ async def earlier_copy(turn: Turn, values: QuickCheckIn) -> CheckIn | None:
 def already_logged(turn: Turn, checkin: CheckIn) -> Reply:
     comfort = checkin.comfort if checkin.lifted else "did not lift"
     return turn.private(
-        f"You sent this check-in a moment ago (pain {checkin.pain_during}/10, back flat: "
+        f"You sent this check-in a moment ago (pain {checkin.pain_during}/10, back neutral: "
         f"{checkin.neutral}, deadlift comfort: {comfort}), so it counts once. "
         "/progress shows where you are."
     )
