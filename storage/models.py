@@ -106,6 +106,9 @@ class Person(Base):
     # The weekly summary's local weekday (0 = Monday ... 6 = Sunday; None = off). It goes out
     # with that day's reminder (`bot.service.weekly`).
     summary_day: Mapped[int | None] = mapped_column(Integer)
+    # The day the person was asked for their activities (PSFS): at onboarding, or once, gently,
+    # at the next check-in for people who started before activities existed.
+    activities_asked_on: Mapped[date | None] = mapped_column(Date)
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan", passive_deletes=True

@@ -96,6 +96,10 @@ async def test_migration_0007_up_down_up_matches_the_models(database_url: str) -
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
             assert not NEW_TABLES & tables
+            columns = await connection.run_sync(
+                lambda c: {col["name"] for col in inspect(c).get_columns("people")}
+            )
+            assert "activities_asked_on" not in columns
         await db.upgrade(engine)
         async with engine.connect() as connection:
             assert await connection.run_sync(_diff) == []

@@ -1,5 +1,5 @@
-"""outcomes: the person's activities (PSFS), 4-weekly reassessments with their activity scores,
-lessons seen
+"""outcomes: the person's activities (PSFS) and when they were asked for them, 4-weekly
+reassessments with their activity scores, lessons seen
 
 Revision ID: 0007
 Revises: 0006
@@ -24,6 +24,8 @@ def _person(table: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("activities_asked_on", sa.Date(), nullable=True))
     op.create_table(
         "activities",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -99,3 +101,5 @@ def downgrade() -> None:
     op.drop_table("lessons_seen")
     op.drop_index(op.f("ix_activities_person_id"), table_name="activities")
     op.drop_table("activities")
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_column("activities_asked_on")
