@@ -106,6 +106,9 @@ class Person(Base):
     # The weekly summary's local weekday (0 = Monday ... 6 = Sunday; None = off). It goes out
     # with that day's reminder (`bot.service.weekly`).
     summary_day: Mapped[int | None] = mapped_column(Integer)
+    # The day the person was asked for their activities (PSFS): at onboarding, or once, gently,
+    # at the next check-in for people who started before activities existed.
+    activities_asked_on: Mapped[date | None] = mapped_column(Date)
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan", passive_deletes=True
@@ -284,3 +287,70 @@ class TeamMember(Base):
     )
     joined_at: Mapped[datetime]
     share_name: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Activity(Base):
+    """An activity the person finds hard because of their back (PSFS), in their own words or
+    one the coach offered (`offer_id`), rated 0-10 when it was chosen."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 0, 1, 2: the order they were chosen in
+    label: Mapped[str] = mapped_column(String(80))
+    offer_id: Mapped[str | None] = mapped_column(String(64))  # None: the person's own words
+    baseline_score: Mapped[int | None]
+    created_at: Mapped[datetime]
+
+
+class Reassessment(Base):
+    """The reassessment of week 4, 8, 12, ...: usual back pain this week and the global rating
+    (+3 much better ... -3 much worse). One per window: a second answer is refused."""
+
+    __tablename__ = "reassessments"
+    __table_args__ = (UniqueConstraint("person_id", "week", name="uq_reassessments_person_week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    week: Mapped[int] = mapped_column(Integer)
+    local_date: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime]
+    usual_pain: Mapped[int] = mapped_column(Integer)
+    global_rating: Mapped[int] = mapped_column(Integer)
+    review_suggested: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ActivityScore(Base):
+    """One activity rated again in a reassessment."""
+
+    __tablename__ = "activity_scores"
+    __table_args__ = (
+        UniqueConstraint("reassessment_id", "activity_id", name="uq_activity_scores_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    reassessment_id: Mapped[int] = mapped_column(ForeignKey("reassessments.id", ondelete="CASCADE"))
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+
+
+class LessonSeen(Base):
+    """A short lesson shown to the person (in a reminder or from /learn), once per lesson."""
+
+    __tablename__ = "lessons_seen"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    lesson_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_on: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime]
+
+
+# The outcome rows of a person, children first: `SqlPeople.delete` deletes them
+# explicitly too.
+OUTCOME_TABLES = (ActivityScore, Reassessment, Activity, LessonSeen)

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from bot.core import free_text
+from bot.core.outcome_content import LESSONS_DIR, OUTCOMES_FILE, Lesson, Outcomes, lesson_problems
 
 DEFAULT_PROGRAM_ID = "hamstrings-lower-back"
 RED_FLAGS_FILE = "phrases/red-flags.yaml"
@@ -318,6 +319,9 @@ class Library:
     # None only in libraries built by hand; load_library always fills them.
     red_flags: RedFlagPhrases | None = None
     everyday: EverydayPhrases | None = None
+    # In `order`; defaults (no lessons, the coaching-rules thresholds) for libraries built by hand.
+    lessons: list[Lesson] = field(default_factory=list)
+    outcomes: Outcomes = field(default_factory=Outcomes)
     _names: dict[str, str] = field(init=False, repr=False, compare=False)
     _pieces: list[tuple[str, str]] = field(init=False, repr=False, compare=False)
 
@@ -393,7 +397,7 @@ def check_content(folder: Path) -> list[Problem]:
 
 # --- loading -------------------------------------------------------------------------------
 
-M = TypeVar("M", bound=_Model)
+M = TypeVar("M", bound=BaseModel)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -441,6 +445,11 @@ def _load(folder: Path) -> tuple[Library, list[Problem]]:
 
     red_flags = _load_file(folder, RED_FLAGS_FILE, RedFlagPhrases, problems)
     everyday = _load_file(folder, EVERYDAY_FILE, EverydayPhrases, problems)
+    lessons, _ = _load_kind(folder, LESSONS_DIR, Lesson, problems, required=True)
+    problems.extend(Problem(*found) for found in lesson_problems(lessons))
+    outcomes = _load_file(
+        folder, OUTCOMES_FILE, Outcomes, problems, why="the coach needs it for the outcome measures"
+    )
 
     library = Library(
         exercises={ex_id: ex for ex_id, (_, ex) in by_id.items()},
@@ -448,6 +457,8 @@ def _load(folder: Path) -> tuple[Library, list[Problem]]:
         programs={p_id: p for p_id, (_, p) in programs_by_id.items()},
         red_flags=red_flags,
         everyday=everyday,
+        lessons=sorted((lesson for _, lesson in lessons), key=lambda lesson: lesson.order),
+        outcomes=outcomes or Outcomes(),
     )
     _check_phrases(library, problems)
     return library, problems
@@ -491,11 +502,17 @@ def _validated(
         return None
 
 
-def _load_file(folder: Path, name: str, model: type[M], problems: list[Problem]) -> M | None:
+def _load_file(
+    folder: Path,
+    name: str,
+    model: type[M],
+    problems: list[Problem],
+    why: str = "the coach needs it to read messages",
+) -> M | None:
     """One required file of a fixed name, such as phrases/red-flags.yaml."""
     path = folder / name
     if not path.is_file():
-        problems.append(Problem(name, "", "file not found: the coach needs it to read messages"))
+        problems.append(Problem(name, "", f"file not found: {why}"))
         return None
     data = _read_mapping(path, name, problems)
     return None if data is None else _validated(model, data, name, problems)
@@ -542,11 +559,16 @@ def _reason(model: type[BaseModel], error: Mapping[str, Any]) -> str:
             return f"unknown field; did you mean '{guess[0]}'?"
         return "unknown field; allowed here: " + ", ".join(allowed)
     if kind == "too_short" and isinstance(value, list):
-        return "must list at least one item"
+        least = error["ctx"]["min_length"]
+        if least == 1:
+            return "must list at least one item"
+        return f"must list at least {least} items (found {len(value)})"
     if kind == "too_long" and isinstance(value, list):
         return f"must list at most {error['ctx']['max_length']} items (found {len(value)})"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "string_type" and isinstance(value, dict):
+        return "YAML read this as 'field: value' because of the ': ' in it: put it in quotes"
     reason = str(error["msg"]).removeprefix("Value error, ")
     if isinstance(value, str | int | float | bool):
         reason += f" (found {value!r})"

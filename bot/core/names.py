@@ -17,20 +17,23 @@ _KEPT_CATEGORIES = ("L", "M", "N", "So", "Sk")
 _TRIM = " '-"
 
 
-def _kept(char: str) -> str:
+def _kept(char: str, punctuation: frozenset[str] = _INNER) -> str:
     if char.isspace():
         return " "
     if char.isascii():
-        return char if char.isalnum() or char in _INNER else ""
+        return char if char.isalnum() or char in punctuation else ""
     category = unicodedata.category(char)
     if category == "Zs":
         return " "
     return char if category.startswith(_KEPT_CATEGORIES) else ""
 
 
-def public_name(raw: str, limit: int = MAX_NAME) -> str:
-    """The name cleaned for a channel, at most `limit` characters ("" when nothing is left)."""
+def public_name(raw: str, limit: int = MAX_NAME, punctuation: frozenset[str] = _INNER) -> str:
+    """The name cleaned for a channel, at most `limit` characters ("" when nothing is left).
+    `punctuation`: the ASCII marks kept besides letters and digits (other text, such as a
+    person's own words for an activity, may keep a few more)."""
     # NFKC first: a full-width ＠ or a ligature becomes the plain character it looks like.
-    text = "".join(_kept(char) for char in unicodedata.normalize("NFKC", raw[: limit * 8]))
+    normal = unicodedata.normalize("NFKC", raw[: limit * 8])
+    text = "".join(_kept(char, punctuation) for char in normal)
     text = " ".join(text.split()).strip(_TRIM)
     return text[:limit].rstrip(_TRIM)

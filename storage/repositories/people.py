@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from storage import link_tries
 from storage.models import (
+    OUTCOME_TABLES,
     CheckIn,
     DecisionRecord,
     Identity,
@@ -95,6 +96,7 @@ class SqlPeople:
         # connection without foreign-key enforcement cannot leave health data behind.
         await link_tries.forget_person(self.session, person_id)
         for table in (
+            *OUTCOME_TABLES,
             TeamMember,
             LinkCode,
             OutboxMessage,

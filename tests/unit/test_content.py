@@ -206,6 +206,14 @@ def _good_files() -> Files:
             "ordinary": ["numbers", "my bum is not numb"],
         },
         "phrases/everyday.yaml": {"done": ["I'm done"], "bad_day": ["bad day"]},
+        "lessons/one.yaml": {
+            "id": "one",
+            "order": 1,
+            "title": "Hurt is not harm",
+            "sentences": ["Pain is a signal.", "It is not a damage meter.", "Keep moving."],
+            "source": "Pain-science basics",
+        },
+        "outcomes.yaml": {"reassessment": {"every_weeks": 4}},
     }
 
 
@@ -676,6 +684,8 @@ def test_empty_or_missing_folder(tmp_path: Path) -> None:
         ("programs/", ""),
         ("phrases/red-flags.yaml", ""),
         ("phrases/everyday.yaml", ""),
+        ("lessons/", ""),
+        ("outcomes.yaml", ""),
     }
     with pytest.raises(ContentError):
         load_library(tmp_path / "nowhere")
