@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.core.clock import Clock, utc_now
 from bot.core.content import load_library
-from bot.service.coach import Clock, Coach, utc_now
+from bot.service.coach import Coach
 from storage import db
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.actions import Action, parse_action
 from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin, read_score
+from bot.core.clock import Clock, utc_now
 from bot.core.content import Library
 from bot.core.free_text import Intent, Kind, read_free_text
 from bot.core.messages import Incoming, Platform, Reply
@@ -55,7 +56,6 @@ from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 Handler = Callable[[Turn, str], Awaitable[list[Reply]]]
 
 NEEDS_ONBOARDING = {"routine", "checkin", "progress", "remind", "snooze", "pause", "summary"}
@@ -66,10 +66,6 @@ MAX_PAUSE_DAYS = 90
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 # Charts show pain scores: a folder only this user can read, emptied of a person on /delete.
 DEFAULT_CHARTS = Path(user_cache_dir("mobility-coach", appauthor=False)) / "charts"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Coach:
