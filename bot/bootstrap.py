@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config import Settings
+from bot.core.clock import Clock, utc_now
 from bot.core.content import Library, load_library
-from bot.ports import Clock, utc_now
 from bot.service.coach import Coach
 from storage import db
 from storage.unit_of_work import SqlStorage

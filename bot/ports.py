@@ -5,19 +5,11 @@ Adapters depend on these protocols, never on the service internals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol
 
 from bot.core.messages import Incoming, Platform, Reply
-
-# What time it is: passed in, so tests move time by hand and never sleep.
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class CoachPort(Protocol):

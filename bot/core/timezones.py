@@ -11,6 +11,7 @@ input such as "../../etc/passwd" cannot reach a file.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import unicodedata
@@ -18,7 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, available_timezones
 
 __all__ = ["UnknownZone", "ZoneMatch", "local_now_label", "offered_zones", "parse_zone"]
 
@@ -30,16 +34,11 @@ _FUZZY_CUTOFF = 0.6
 
 @dataclass(frozen=True, slots=True)
 class ZoneMatch:
-    """A zone understood from user input.
-
-    `exact` is True when the text named the zone itself (an IANA name in any case, with spaces
-    for underscores, or "UTC"); False when it was interpreted (a city, a country, an
-    abbreviation such as "EST", or a deprecated alias such as "US/Eastern").
-    """
+    """A zone understood from user input: an IANA name in any case, a city, a country, an
+    abbreviation such as "EST", or a deprecated alias such as "US/Eastern"."""
 
     zone: str
     understood_from: str
-    exact: bool
 
 
 class UnknownZone(ValueError):
@@ -415,132 +414,24 @@ _AMBIGUOUS: dict[str, tuple[str, ...]] = {
 for _alias in ("us", "united states", "united states of america", "america", "the us", "states"):
     _AMBIGUOUS[_alias] = _AMBIGUOUS["usa"]
 
-# Deprecated or legacy zone names (tzdata's "backward" file) mapped to the current name.
-_DEPRECATED: dict[str, str] = {
-    "US/Eastern": "America/New_York",
-    "US/Central": "America/Chicago",
-    "US/Mountain": "America/Denver",
-    "US/Pacific": "America/Los_Angeles",
-    "US/Alaska": "America/Anchorage",
-    "US/Hawaii": "Pacific/Honolulu",
-    "US/Arizona": "America/Phoenix",
-    "US/Aleutian": "America/Adak",
-    "US/East-Indiana": "America/Indiana/Indianapolis",
-    "US/Indiana-Starke": "America/Indiana/Knox",
-    "US/Michigan": "America/Detroit",
-    "US/Samoa": "Pacific/Pago_Pago",
-    "Canada/Eastern": "America/Toronto",
-    "Canada/Central": "America/Winnipeg",
-    "Canada/Mountain": "America/Edmonton",
-    "Canada/Pacific": "America/Vancouver",
-    "Canada/Atlantic": "America/Halifax",
-    "Canada/Newfoundland": "America/St_Johns",
-    "Canada/Saskatchewan": "America/Regina",
-    "Canada/Yukon": "America/Whitehorse",
-    "Brazil/East": "America/Sao_Paulo",
-    "Brazil/West": "America/Manaus",
-    "Brazil/Acre": "America/Rio_Branco",
-    "Brazil/DeNoronha": "America/Noronha",
-    "Mexico/General": "America/Mexico_City",
-    "Mexico/BajaNorte": "America/Tijuana",
-    "Mexico/BajaSur": "America/Mazatlan",
-    "Chile/Continental": "America/Santiago",
-    "Chile/EasterIsland": "Pacific/Easter",
-    "Asia/Calcutta": "Asia/Kolkata",
-    "Asia/Saigon": "Asia/Ho_Chi_Minh",
-    "Asia/Katmandu": "Asia/Kathmandu",
-    "Asia/Rangoon": "Asia/Yangon",
-    "Asia/Dacca": "Asia/Dhaka",
-    "Asia/Thimbu": "Asia/Thimphu",
-    "Asia/Ulan_Bator": "Asia/Ulaanbaatar",
-    "Asia/Choibalsan": "Asia/Ulaanbaatar",
-    "Asia/Chongqing": "Asia/Shanghai",
-    "Asia/Chungking": "Asia/Shanghai",
-    "Asia/Harbin": "Asia/Shanghai",
-    "Asia/Kashgar": "Asia/Urumqi",
-    "Asia/Macao": "Asia/Macau",
-    "Asia/Tel_Aviv": "Asia/Jerusalem",
-    "Asia/Ashkhabad": "Asia/Ashgabat",
-    "Asia/Ujung_Pandang": "Asia/Makassar",
-    "Asia/Istanbul": "Europe/Istanbul",
-    "Europe/Kiev": "Europe/Kyiv",
-    "Europe/Uzhgorod": "Europe/Kyiv",
-    "Europe/Zaporozhye": "Europe/Kyiv",
-    "Europe/Belfast": "Europe/London",
-    "Europe/Tiraspol": "Europe/Chisinau",
-    "Europe/Nicosia": "Asia/Nicosia",
-    "Atlantic/Faeroe": "Atlantic/Faroe",
+# Deprecated or legacy zone names map to the zone they name now: tzdata links them (its
+# `tzdata.zi`, names not in `zone.tab`). Overridden where tzdata links a place to another
+# country's zone with the same clocks: the place's own zone is the one to show.
+_RENAMED_OVERRIDES: dict[str, str] = {
     "Africa/Asmera": "Africa/Asmara",
     "Africa/Timbuktu": "Africa/Bamako",
-    "America/Godthab": "America/Nuuk",
-    "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
-    "America/Catamarca": "America/Argentina/Catamarca",
-    "America/Argentina/ComodRivadavia": "America/Argentina/Catamarca",
-    "America/Cordoba": "America/Argentina/Cordoba",
-    "America/Rosario": "America/Argentina/Cordoba",
-    "America/Jujuy": "America/Argentina/Jujuy",
-    "America/Mendoza": "America/Argentina/Mendoza",
-    "America/Indianapolis": "America/Indiana/Indianapolis",
-    "America/Fort_Wayne": "America/Indiana/Indianapolis",
-    "America/Knox_IN": "America/Indiana/Knox",
-    "America/Louisville": "America/Kentucky/Louisville",
-    "America/Montreal": "America/Toronto",
-    "America/Nipigon": "America/Toronto",
-    "America/Thunder_Bay": "America/Toronto",
-    "America/Rainy_River": "America/Winnipeg",
-    "America/Pangnirtung": "America/Iqaluit",
-    "America/Yellowknife": "America/Edmonton",
-    "America/Porto_Acre": "America/Rio_Branco",
-    "America/Santa_Isabel": "America/Tijuana",
-    "America/Ensenada": "America/Tijuana",
-    "America/Shiprock": "America/Denver",
-    "America/Atka": "America/Adak",
+    "America/Coral_Harbour": "America/Atikokan",
     "America/Virgin": "America/St_Thomas",
-    "Australia/ACT": "Australia/Sydney",
-    "Australia/NSW": "Australia/Sydney",
-    "Australia/Canberra": "Australia/Sydney",
-    "Australia/LHI": "Australia/Lord_Howe",
-    "Australia/North": "Australia/Darwin",
-    "Australia/Queensland": "Australia/Brisbane",
-    "Australia/South": "Australia/Adelaide",
-    "Australia/Tasmania": "Australia/Hobart",
-    "Australia/Currie": "Australia/Hobart",
-    "Australia/Victoria": "Australia/Melbourne",
-    "Australia/West": "Australia/Perth",
-    "Australia/Yancowinna": "Australia/Broken_Hill",
-    "Pacific/Samoa": "Pacific/Pago_Pago",
-    "Pacific/Enderbury": "Pacific/Kanton",
-    "Pacific/Johnston": "Pacific/Honolulu",
+    "Antarctica/South_Pole": "Antarctica/McMurdo",
+    "Atlantic/Jan_Mayen": "Arctic/Longyearbyen",
+    "Iceland": "Atlantic/Reykjavik",
+    "Pacific/Ponape": "Pacific/Pohnpei",
     "Pacific/Truk": "Pacific/Chuuk",
     "Pacific/Yap": "Pacific/Chuuk",
-    "Pacific/Ponape": "Pacific/Pohnpei",
-    "Antarctica/South_Pole": "Antarctica/McMurdo",
-    # Legacy top-level names that are places.
-    "Cuba": "America/Havana",
-    "Egypt": "Africa/Cairo",
-    "Eire": "Europe/Dublin",
-    "GB": "Europe/London",
-    "GB-Eire": "Europe/London",
-    "Hongkong": "Asia/Hong_Kong",
-    "Iceland": "Atlantic/Reykjavik",
-    "Iran": "Asia/Tehran",
-    "Israel": "Asia/Jerusalem",
-    "Jamaica": "America/Jamaica",
-    "Japan": "Asia/Tokyo",
-    "Kwajalein": "Pacific/Kwajalein",
-    "Libya": "Africa/Tripoli",
-    "NZ": "Pacific/Auckland",
-    "NZ-CHAT": "Pacific/Chatham",
-    "Navajo": "America/Denver",
-    "PRC": "Asia/Shanghai",
-    "Poland": "Europe/Warsaw",
-    "Portugal": "Europe/Lisbon",
-    "ROC": "Asia/Taipei",
-    "ROK": "Asia/Seoul",
-    "Singapore": "Asia/Singapore",
-    "Turkey": "Europe/Istanbul",
-    "W-SU": "Europe/Moscow",
 }
+
+
+_PREFERRED = ("US/", "Brazil/")
 
 # Names offered neither as matches nor suggestions (only UTC is handled, by _UTC_ALIASES).
 _SKIPPED_PREFIXES = (
@@ -578,9 +469,36 @@ def _keyed(table: dict[str, str]) -> dict[str, str]:
 _UTC_KEYS = frozenset(_key(n) for n in (*_UTC_NAMES, *_UTC_EXTRA)) | frozenset(
     _key("Etc/" + n) for n in _UTC_NAMES
 )
-_EXACT_UTC_KEYS = frozenset({_key("UTC"), _key("Etc/UTC")})
 _ABBREVIATION_KEYS = _keyed(_ABBREVIATIONS)
 _AMBIGUOUS_KEYS = {_key(k): v for k, v in _AMBIGUOUS.items()}
+
+
+def _tzdata_folders() -> list[Traversable]:
+    """The tzdata package first (a dependency, the same everywhere), then the system's."""
+    folders: list[Traversable] = [Path(folder) for folder in TZPATH]
+    with contextlib.suppress(ModuleNotFoundError):
+        folders.insert(0, resources.files("tzdata") / "zoneinfo")
+    return folders
+
+
+def _renamed_by_tzdata() -> dict[str, str]:
+    """Legacy name -> current name, from tzdata's links whose name is not a current zone
+    (not in zone.tab). Fixed-offset, UTC and abbreviation names are left to the hand tables."""
+    for folder in _tzdata_folders():
+        try:
+            compiled = (folder / "tzdata.zi").read_text(encoding="utf-8")
+            table = (folder / "zone.tab").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        current = {line.split("\t")[2] for line in table.splitlines() if line and line[0] != "#"}
+        renamed: dict[str, str] = {}
+        for line in compiled.splitlines():
+            if line.startswith("L "):
+                _, target, name = line.split()
+                if name not in current and not target.startswith("Etc/"):
+                    renamed[name] = target
+        return renamed
+    return {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -605,7 +523,11 @@ def _place_rank(name: str) -> tuple[int, str]:
 @cache
 def _index() -> _Index:
     available = available_timezones()
-    renamed = {old: new for old, new in _DEPRECATED.items() if new in available}
+    renamed = {
+        old: new
+        for old, new in {**_renamed_by_tzdata(), **_RENAMED_OVERRIDES}.items()
+        if new in available and _key(old) not in _ABBREVIATION_KEYS and _key(old) not in _UTC_KEYS
+    }
     current = sorted(n for n in available if _is_offered(n) and n not in renamed)
     names = {_key(n): n for n in current}
     deprecated = {_key(old): new for old, new in renamed.items()}
@@ -613,7 +535,9 @@ def _index() -> _Index:
     places: dict[str, str] = {}
     for name in sorted(current, key=_place_rank):
         places.setdefault(_key(name.rsplit("/", 1)[1]), name)
-    for old, new in renamed.items():  # "Calcutta", "Saigon", "Godthab"...
+    # "Calcutta", "Saigon", "Godthab"...; a word two legacy names share ("Pacific", "West")
+    # names the US or Brazilian zone, not the Canadian or Australian one.
+    for old, new in sorted(renamed.items(), key=lambda item: not item[0].startswith(_PREFERRED)):
         places.setdefault(_key(old.rsplit("/", 1)[-1]), new)
     for table in (_CITIES, _COUNTRIES):
         places.update({k: v for k, v in _keyed(table).items() if v in available})
@@ -655,17 +579,17 @@ def _first_distinct(zones: Iterable[str]) -> list[str]:
 def _lookup(key: str, typed: str) -> ZoneMatch | None:
     index = _index()
     if key in _UTC_KEYS:
-        return ZoneMatch("UTC", typed, exact=key in _EXACT_UTC_KEYS)
+        return ZoneMatch("UTC", typed)
     if key in _ABBREVIATION_KEYS:
-        return ZoneMatch(_ABBREVIATION_KEYS[key], typed, exact=False)
+        return ZoneMatch(_ABBREVIATION_KEYS[key], typed)
     if key in index.names:
-        return ZoneMatch(index.names[key], typed, exact=True)
+        return ZoneMatch(index.names[key], typed)
     if key in index.deprecated:
-        return ZoneMatch(index.deprecated[key], typed, exact=False)
+        return ZoneMatch(index.deprecated[key], typed)
     if key in _AMBIGUOUS_KEYS:
         raise UnknownZone(typed, _AMBIGUOUS_KEYS[key], reason="it spans several time zones")
     if key in index.places:
-        return ZoneMatch(index.places[key], typed, exact=False)
+        return ZoneMatch(index.places[key], typed)
     return None
 
 
@@ -681,7 +605,7 @@ def _offset_match(typed: str) -> ZoneMatch | None:
     sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
     total = (hours * 60 + minutes) * (-1 if (sign == "-") != posix else 1)
     if total == 0:
-        return ZoneMatch("UTC", typed, exact=False)
+        return ZoneMatch("UTC", typed)
     suggestions = _index().by_offset.get(total, [])[:_MAX_SUGGESTIONS]
     raise UnknownZone(typed, suggestions, reason="a UTC offset changes with daylight saving")
 

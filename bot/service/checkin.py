@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.core import flows
+from bot.core import flows, morning
 from bot.core.actions import Action
 from bot.core.answers import (
     QuickCheckIn,
@@ -524,16 +524,14 @@ def _read_pass(value: str) -> bool:
 async def morning_due(turn: Turn) -> CheckIn | None:
     """The last session, if it was before today and its next morning is not known yet."""
     last = await turn.uow.checkins.last_completed(turn.person.id)
-    if (
-        last is None
-        or last.morning_pain is not None
-        or last.pain_during is None
-        or last.neutral is None
-        or last.local_date >= turn.today
-        or (turn.today - last.local_date).days > MORNING_WINDOW_DAYS
-    ):
+    if last is None or not morning.morning_due(last_session(last), turn.today, MORNING_WINDOW_DAYS):
         return None
     return last
+
+
+def last_session(checkin: CheckIn) -> morning.LastSession:
+    counted = checkin.pain_during is not None and checkin.neutral is not None
+    return morning.LastSession(checkin.local_date, checkin.morning_pain is not None, counted)
 
 
 def morningquestion(local_hour: int) -> str:

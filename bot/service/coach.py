@@ -14,6 +14,7 @@ from bot.config import DEFAULT_CHARTS
 from bot.core import flows
 from bot.core.actions import Action, parse_action
 from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin, read_score
+from bot.core.clock import Clock, utc_now
 from bot.core.commands import MAX_PAUSE_DAYS, read_command
 from bot.core.content import Library
 from bot.core.free_text import Intent, Kind, read_free_text
@@ -40,7 +41,6 @@ from bot.core.texts import (
 )
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.metrics import command_label, command_timer
-from bot.ports import Clock, utc_now
 from bot.service import (
     checkin,
     linking,

@@ -70,7 +70,7 @@ from bot.core.timezones import UnknownZone, ZoneMatch, local_now_label, offered_
 )
 def test_cities_and_countries(text: str, zone: str) -> None:
     match = parse_zone(text)
-    assert match == ZoneMatch(zone=zone, understood_from=text.strip(), exact=False)
+    assert match == ZoneMatch(zone=zone, understood_from=text.strip())
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_cities_and_countries(text: str, zone: str) -> None:
     ],
 )
 def test_iana_names_in_any_case_are_exact(text: str, zone: str) -> None:
-    assert parse_zone(text) == ZoneMatch(zone=zone, understood_from=text, exact=True)
+    assert parse_zone(text) == ZoneMatch(zone=zone, understood_from=text)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_iana_names_in_any_case_are_exact(text: str, zone: str) -> None:
     ],
 )
 def test_aliases_and_abbreviations_are_interpreted(text: str, zone: str) -> None:
-    assert parse_zone(text) == ZoneMatch(zone=zone, understood_from=text, exact=False)
+    assert parse_zone(text) == ZoneMatch(zone=zone, understood_from=text)
 
 
 @pytest.mark.parametrize(
@@ -252,3 +252,33 @@ def test_label_for_what_was_understood() -> None:
     match = parse_zone("Munich")
     now = datetime(2027, 3, 28, 1, 0, tzinfo=UTC)  # the moment Berlin springs forward
     assert local_now_label(match.zone, now) == "Europe/Berlin (now 03:00, UTC+02:00)"
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        # tzdata's own links (no hand table): the current name
+        ("Asia/Rangoon", "Asia/Yangon"),
+        ("America/Godthab", "America/Nuuk"),
+        ("US/Aleutian", "America/Adak"),
+        ("Australia/Yancowinna", "Australia/Broken_Hill"),
+        ("Europe/Belfast", "Europe/London"),
+        ("PRC", "Asia/Shanghai"),
+        # deliberate overrides: tzdata links these to another country's zone with the same
+        # clocks; the place's own zone is shown
+        ("Iceland", "Atlantic/Reykjavik"),
+        ("Africa/Timbuktu", "Africa/Bamako"),
+        ("Pacific/Truk", "Pacific/Chuuk"),
+        ("America/Virgin", "America/St_Thomas"),
+        ("Antarctica/South_Pole", "Antarctica/McMurdo"),
+    ],
+)
+def test_legacy_names_map_to_the_current_zone(text: str, zone: str) -> None:
+    assert parse_zone(text) == ZoneMatch(zone=zone, understood_from=text)
+
+
+def test_no_legacy_name_tzdata_links_is_offered() -> None:
+    offered = set(offered_zones())
+    for legacy in ("Asia/Calcutta", "Europe/Kiev", "Asia/Saigon", "America/Buenos_Aires"):
+        assert legacy not in offered
+        assert parse_zone(legacy).zone in offered

@@ -18,8 +18,8 @@ from types import TracebackType
 from typing import Any
 
 from bot.config import SOURCE_CONTENT
+from bot.core.clock import Clock
 from bot.core.content import Library, load_library
-from bot.ports import Clock
 from bot.service.coach import Coach
 from storage.models import (
     Base,
