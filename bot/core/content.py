@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from bot.core import free_text
+from bot.core.figures import Figure, figure_problems
 from bot.core.outcome_content import LESSONS_DIR, OUTCOMES_FILE, Lesson, Outcomes, lesson_problems
 
 DEFAULT_PROGRAM_ID = "hamstrings-lower-back"
@@ -133,6 +134,7 @@ class Exercise(_Model):
     progresses_to: Text | None = None
     regresses_to: Text | None = None
     stop_if: list[Text] = Field(min_length=1)
+    figure: Figure  # the side-view pictures (bot.pictures draws them)
 
     def cues_key_first(self) -> list[str]:
         """All cues, the key ones first (in `key_cues` order), then the rest as written."""
@@ -145,6 +147,15 @@ class Avoid(_Model):
     triggers: list[Text] = Field(min_length=1)
     why: Text
     instead: list[Text] = Field(min_length=1)
+    # The wrong movement drawn crossed out beside the last position of `figure_beside`'s figure.
+    figure: Figure | None = None
+    figure_beside: Text | None = None
+
+    @model_validator(mode="after")
+    def _figure_and_beside(self) -> Self:
+        if (self.figure is None) != (self.figure_beside is None):
+            raise ValueError("give both figure and figure_beside, or neither")
+        return self
 
     @field_validator("triggers")
     @classmethod
@@ -440,6 +451,9 @@ def _load(folder: Path) -> tuple[Library, list[Problem]]:
     for name, entry in avoid:
         for i, ex_id in enumerate(entry.instead):
             _check_ref(name, f"instead.{i}", ex_id, known, problems)
+        if entry.figure is not None and entry.figure_beside is not None:
+            _check_figure(name, "figure", entry.figure, problems)
+            _check_ref(name, "figure_beside", entry.figure_beside, known, problems)
     for name, program in programs:
         _check_program(name, program, known, problems)
 
@@ -641,6 +655,7 @@ def _check_exercises(
         if ex.progresses_to is not None and ex.progresses_to == ex.regresses_to:
             problems.append(Problem(name, "regresses_to", "is the same exercise as progresses_to"))
         _check_key_cues(name, ex, problems)
+        _check_figure(name, "figure", ex.figure, problems)
         labels = [("id", ex.id), ("name", ex.name)]
         labels += [(f"aliases.{i}", alias) for i, alias in enumerate(ex.aliases)]
         for path, text in labels:
@@ -665,6 +680,10 @@ def _check_key_cues(name: str, ex: Exercise, problems: list[Problem]) -> None:
             problems.append(
                 Problem(name, path, f"'{cue}' is not one of the cues: copy it from `cues`{hint}")
             )
+
+
+def _check_figure(name: str, path: str, figure: Figure, problems: list[Problem]) -> None:
+    problems += [Problem(name, f"{path}.{at}", why) for at, why in figure_problems(figure)]
 
 
 def _check_order(

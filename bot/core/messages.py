@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 
 class Platform(StrEnum):
@@ -42,6 +43,15 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Picture:
+    """A drawing of an exercise: a PNG still or a looping GIF, with its alt text."""
+
+    path: Path
+    alt: str
+    kind: Literal["still", "animation"] = "still"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message for the person.
 
@@ -59,6 +69,8 @@ class Reply:
     title: str | None = None
     # A short notice about the button press itself (a toast / callback answer), not a message.
     alert: bool = False
+    # Exercise pictures sent with the text (an album / embeds with attachments); none: text only.
+    pictures: tuple[Picture, ...] = ()
 
     def all_buttons(self) -> list[Button]:
         return [button for row in self.buttons for button in row]

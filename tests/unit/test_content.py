@@ -153,9 +153,21 @@ def _exercise(ex_id: str, **fields: Any) -> dict[str, Any]:
         "dose": {"sets": 2, "reps": 8},
         "minutes": 3,
         "stop_if": ["Sharp pain"],
+        "figure": _figure(),
     }
     data.update(fields)
     return data
+
+
+def _figure() -> dict[str, Any]:
+    return {
+        "label": "Pelvis still",
+        "props": ["floor", "mat"],
+        "positions": [
+            {"name": "legs down", "trunk": -90},
+            {"name": "leg up", "trunk": -90, "near_leg": {"hip": 60}, "far_leg": {}},
+        ],
+    }
 
 
 def _good_files() -> Files:
@@ -168,6 +180,8 @@ def _good_files() -> Files:
             "triggers": ["bad stretch"],
             "why": "It rounds the back.",
             "instead": ["a"],
+            "figure": _figure(),
+            "figure_beside": "b",
         },
         "programs/p.yaml": {
             "id": "p",
@@ -623,6 +637,106 @@ BROKEN: list[tuple[str, Callable[[Files], None], str, str, str]] = [
         "phrases/everyday.yaml",
         "done",
         "required",
+    ),
+    (
+        "no figure",
+        _edit("exercises/a.yaml", lambda d: d.pop("figure")),
+        "exercises/a.yaml",
+        "figure",
+        "required",
+    ),
+    (
+        "knee bent past its range",
+        _set("exercises/a.yaml", "figure.positions.1.near_leg.knee", 170),
+        "exercises/a.yaml",
+        "figure.positions.1.near_leg.knee",
+        "less than or equal to 160 (found 170)",
+    ),
+    (
+        "trunk angle off the circle",
+        _set("exercises/b.yaml", "figure.positions.0.trunk", -200),
+        "exercises/b.yaml",
+        "figure.positions.0.trunk",
+        "greater than or equal to -180",
+    ),
+    (
+        "an angle that is not a number",
+        _set("exercises/a.yaml", "figure.positions.0.spine", "rounded"),
+        "exercises/a.yaml",
+        "figure.positions.0.spine",
+        "number",
+    ),
+    (
+        "a pose without a trunk angle",
+        _edit("exercises/a.yaml", lambda d: d["figure"]["positions"][1].pop("trunk")),
+        "exercises/a.yaml",
+        "figure.positions.1.trunk",
+        "required",
+    ),
+    (
+        "one position is no movement",
+        _edit("exercises/a.yaml", lambda d: d["figure"]["positions"].pop()),
+        "exercises/a.yaml",
+        "figure.positions",
+        "at least 2 items",
+    ),
+    (
+        "misspelt joint",
+        _set("exercises/a.yaml", "figure.positions.0.near_leg", {"knees": 10}),
+        "exercises/a.yaml",
+        "figure.positions.0.near_leg.knees",
+        "did you mean 'knee'",
+    ),
+    (
+        "unknown prop",
+        _set("exercises/b.yaml", "figure.props", ["floor", "sofa"]),
+        "exercises/b.yaml",
+        "figure.props.1",
+        "'floor'",
+    ),
+    (
+        "prop listed twice",
+        _set("exercises/b.yaml", "figure.props", ["mat", "mat"]),
+        "exercises/b.yaml",
+        "figure.props.1",
+        "already listed",
+    ),
+    (
+        "two positions with one name",
+        _set("exercises/a.yaml", "figure.positions.1.name", "legs down"),
+        "exercises/a.yaml",
+        "figure.positions.1.name",
+        "names an earlier position",
+    ),
+    (
+        "cue label too long for a picture",
+        _set(
+            "exercises/a.yaml", "figure.label", "Keep the pelvis still and the lower back neutral"
+        ),
+        "exercises/a.yaml",
+        "figure.label",
+        "at most 40 characters",
+    ),
+    (
+        "avoid figure beside an unknown exercise",
+        _set("avoid/x.yaml", "figure_beside", "hinge"),
+        "avoid/x.yaml",
+        "figure_beside",
+        "unknown exercise id 'hinge'",
+    ),
+    (
+        "avoid figure without the exercise beside it",
+        _edit("avoid/x.yaml", lambda d: d.pop("figure_beside")),
+        "avoid/x.yaml",
+        "",
+        "give both figure and figure_beside",
+    ),
+    (
+        "broken avoid figure",
+        _set("avoid/x.yaml", "figure.positions.0.near_arm", {"shoulder": 200}),
+        "avoid/x.yaml",
+        "figure.positions.0.near_arm.shoulder",
+        "less than or equal to 190",
     ),
     (
         "no programs",
