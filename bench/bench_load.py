@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiosqlite.core  # noqa: E402
 import asyncpg  # noqa: E402
+import greenlet  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine  # noqa: E402
@@ -253,7 +254,25 @@ TALLY = Tally()
 
 def _count_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     if TALLY.on:
-        TALLY.statements.append(" ".join(statement.split()))
+        TALLY.statements.append(f"{' '.join(statement.split())}  <- {_issued_from()}")
+
+
+def _issued_from() -> str:
+    """The innermost coach line (bot/) and storage line that issued a statement. The ORM runs
+    it in a greenlet, so the walk continues in the parent greenlet, where the coroutines wait."""
+    found: dict[str, str] = {}
+    frame: Any = sys._getframe(1)
+    current: Any = greenlet.getcurrent()
+    while frame is not None or current is not None:
+        while frame is not None:
+            path = Path(frame.f_code.co_filename)
+            if ROOT in path.parents and path.parent.name != "bench":
+                where = path.relative_to(ROOT).parts[0]
+                found.setdefault(where, f"{path.relative_to(ROOT)}:{frame.f_lineno}")
+            frame = frame.f_back
+        current = current.parent if current is not None else None
+        frame = current.gr_frame if current is not None else None
+    return " <- ".join(found[part] for part in ("storage", "bot") if part in found)
 
 
 @contextmanager
@@ -371,7 +390,7 @@ def short_sql(statement: str) -> str:
     """The statement with its column lists elided, so the table and the WHERE clause show."""
     shown = re.sub(r"^SELECT (?!count).*? FROM", "SELECT ... FROM", statement)
     shown = re.sub(r"^INSERT INTO (\w+) \(.*?\) VALUES", r"INSERT INTO \1 (...) VALUES", shown)
-    return shown[:220]
+    return shown if len(shown) < 400 else shown[:200] + " ... " + shown[-120:]
 
 
 def loadavg() -> str:
