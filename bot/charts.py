@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, MaxNLocator
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # 1080 x 1350 px: a 4:5 portrait image fills a phone screen's width in Telegram and Discord.
 FIG_INCHES = (7.2, 9.0)
@@ -243,6 +242,12 @@ def draw_progress(
     if not shown:
         return None
     shown_marks = sorted((m for m in marks if start <= m.day <= today), key=lambda m: m.day)
+
+    # Imported here, not at the top: matplotlib is most of a start-up's imports and memory, and
+    # a process that never draws a chart should not pay for it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator, MaxNLocator
 
     fig = Figure(figsize=FIG_INCHES, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)

@@ -7,10 +7,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.util import await_only
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -25,10 +26,21 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # pool_pre_ping: a PostgreSQL restart leaves dead pooled connections; test them first.
-    return create_async_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
-    )
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    event.listen(engine.sync_engine, "checkout", _ping)
+    return engine
+
+
+def _ping(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A PostgreSQL restart leaves dead connections in the pool: test each one as it is taken;
+    a dead one makes the pool replace it and every older one. This is `pool_pre_ping` in one
+    round trip instead of three (SQLAlchemy's asyncpg ping wraps a prepared `;` in BEGIN and
+    ROLLBACK). A driver-side "is it closed?" check would cost none, but misses a connection the
+    server is closing right now: the restart test failed with it 3 times in 5."""
+    try:
+        await_only(record.driver_connection.execute("SELECT 1"))
+    except Exception as error:  # whatever a dead connection raises, a new one is the cure
+        raise exc.InvalidatePoolError("pooled connection is gone") from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,502 @@
+"""Capacity under concurrent people: the coach against a bare async SQLAlchemy transaction.
+
+K people at once (K = 1, 10, 50, 200) each loop through a day: `/routine`, the morning answer
+when the coach asks it first, then a quick check-in `/checkin 2 yes 7`, all through the public
+`Coach.handle(Incoming)`. Every loop is a new day for that person (each person has their own
+fake clock, read through a context variable, so people do not wait for each other). Beside it,
+with the same K and in the same run, a bare async SQLAlchemy transaction loop on the same
+database: read a row, update it, commit. Printed per database and K: messages/s, p50/p99
+latency per message, the ratios coach/bare, and the cost of one message against one bare
+transaction at K = 1. Then statements and round trips per message type (SQLite: aiosqlite
+thread hops; PostgreSQL: writes to the server socket) for `/routine`, button answers and a quick
+check-in.
+
+    .venv/bin/python bench/bench_load.py [--quick] [--seconds 6] [--ks 1,10,50,200]
+        [--databases sqlite,postgres] [--show-sql]
+
+Runs on SQLite (a temporary file) and PostgreSQL at 127.0.0.1:5432 (a fresh database, dropped
+afterwards; COACH_TEST_POSTGRES_DSN overrides the admin DSN as in the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import asyncio.selector_events
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import aiosqlite.core  # noqa: E402
+import asyncpg  # noqa: E402
+import greenlet  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine  # noqa: E402
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column  # noqa: E402
+
+from bot.bootstrap import build_coach  # noqa: E402
+from bot.config import SOURCE_CONTENT, Settings  # noqa: E402
+from bot.core.messages import Incoming, Platform, Reply  # noqa: E402
+
+POSTGRES_ADMIN = os.environ.get(
+    "COACH_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
+)
+START = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # 09:00 in Berlin, after the 07:30 reminder
+
+
+# --- people and their clocks ------------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    ref: str
+    day: int = 0
+    second: int = 0
+    last: list[Reply] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        return START + timedelta(days=self.day, seconds=self.second)
+
+
+NOBODY = Person("nobody")
+SPEAKER: ContextVar[Person] = ContextVar("speaker", default=NOBODY)
+
+
+def clock() -> datetime:
+    """The coach's clock: the current speaker's own day (set per task, so concurrent people
+    each live on their own calendar)."""
+    return SPEAKER.get().now()
+
+
+Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+Samples = list[tuple[float, float]]  # (finished at, latency) per message
+
+
+async def send(
+    handle: Handle,
+    person: Person,
+    samples: Samples | None,
+    text: str | None = None,
+    action: str | None = None,
+) -> list[Reply]:
+    SPEAKER.set(person)
+    person.second += 5
+    incoming = Incoming(
+        platform=Platform.CONSOLE,
+        user_ref=person.ref,
+        chat_ref=person.ref,
+        is_private=True,
+        display_name=person.ref,
+        text=text,
+        action=action,
+    )
+    started = time.perf_counter()
+    person.last = await handle(incoming)
+    finished = time.perf_counter()
+    if samples is not None:
+        samples.append((finished, finished - started))
+    return person.last
+
+
+def button(person: Person, label: str) -> str | None:
+    for reply in reversed(person.last):
+        for candidate in reply.all_buttons():
+            if candidate.label == label:
+                return candidate.action
+    return None
+
+
+def text_of(person: Person) -> str:
+    return "\n".join(reply.text for reply in person.last)
+
+
+async def press(handle: Handle, person: Person, label: str, samples: Samples | None) -> None:
+    action = button(person, label)
+    if action is None:
+        raise AssertionError(f"{person.ref}: no button {label!r} in {text_of(person)[:200]!r}")
+    await send(handle, person, samples, action=action)
+
+
+async def onboard(handle: Handle, person: Person) -> None:
+    await send(handle, person, None, "/start")
+    await press(handle, person, "None of these", None)
+    await press(handle, person, "None of these", None)
+    await press(handle, person, "2", None)
+    for answer in ("6", "Berlin", "07:30"):
+        await send(handle, person, None, answer)
+    if "all set" not in text_of(person):
+        raise AssertionError(f"onboarding did not finish: {text_of(person)[:200]!r}")
+
+
+async def one_day(handle: Handle, person: Person, samples: Samples | None) -> None:
+    """`/routine`, the morning answer if the coach asks it first, a quick check-in; then the
+    person's clock moves to the next day."""
+    await send(handle, person, samples, "/routine")
+    if button(person, "2") is not None:  # "how is your back this morning, 0 to 10?"
+        await press(handle, person, "2", samples)
+    await send(handle, person, samples, "/checkin 2 yes 7")
+    if "Logged" not in text_of(person):
+        raise AssertionError(f"check-in not logged: {text_of(person)[:200]!r}")
+    person.day += 1
+    person.second = 0
+
+
+# --- the bare transaction ---------------------------------------------------------------------
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class BareRow(Base):
+    __tablename__ = "bench_bare_rows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count: Mapped[int]
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The same settings the coach's SQLite engine uses, so the floor is measured fairly.
+    cursor = dbapi_connection.cursor()
+    pragmas = ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000")
+    for pragma in pragmas:
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def bare_engine(url: str) -> AsyncEngine:
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10)
+
+
+async def bare_setup(engine: AsyncEngine, rows: int) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    async with async_sessionmaker(engine)() as session, session.begin():
+        session.add_all(BareRow(id=i, count=0) for i in range(rows))
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    rate: float
+    p50: float
+    p99: float
+    mean: float
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run_load(
+    workers: int, loop: Callable[[int, Samples], Awaitable[None]], warm: float, seconds: float
+) -> Result:
+    """`workers` tasks call `loop(worker, samples)` until stopped; messages finished within the
+    measuring window (after the warm-up) count."""
+    samples: Samples = []
+    stop = asyncio.Event()
+
+    async def worker(index: int) -> None:
+        while not stop.is_set():
+            await loop(index, samples)
+
+    tasks = [asyncio.create_task(worker(i)) for i in range(workers)]
+    await asyncio.sleep(warm)
+    begin = time.perf_counter()
+    await asyncio.sleep(seconds)
+    end = time.perf_counter()
+    stop.set()
+    await asyncio.gather(*tasks)
+    inside = [latency for finished, latency in samples if begin <= finished <= end]
+    if not inside:
+        raise AssertionError("no message finished inside the measuring window")
+    return Result(
+        len(inside) / (end - begin),
+        percentile(inside, 0.5),
+        percentile(inside, 0.99),
+        statistics.mean(inside),
+    )
+
+
+# --- counting statements and round trips ------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    on: bool = False
+    statements: list[str] = field(default_factory=list)
+    trips: int = 0
+
+
+TALLY = Tally()
+
+
+def _count_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if TALLY.on:
+        TALLY.statements.append(f"{' '.join(statement.split())}  <- {_issued_from()}")
+
+
+def _issued_from() -> str:
+    """The innermost coach line (bot/) and storage line that issued a statement. The ORM runs
+    it in a greenlet, so the walk continues in the parent greenlet, where the coroutines wait."""
+    found: dict[str, str] = {}
+    frame: Any = sys._getframe(1)
+    current: Any = greenlet.getcurrent()
+    while frame is not None or current is not None:
+        while frame is not None:
+            path = Path(frame.f_code.co_filename)
+            if ROOT in path.parents and path.parent.name != "bench":
+                where = path.relative_to(ROOT).parts[0]
+                found.setdefault(where, f"{path.relative_to(ROOT)}:{frame.f_lineno}")
+            frame = frame.f_back
+        current = current.parent if current is not None else None
+        frame = current.gr_frame if current is not None else None
+    return " <- ".join(found[part] for part in ("storage", "bot") if part in found)
+
+
+@contextmanager
+def counting() -> Iterator[None]:
+    """Counts every statement (SQLAlchemy's `before_cursor_execute`, on every engine) and every
+    round trip: an aiosqlite hop to its worker thread, or a write to a database socket."""
+    event.listen(Engine, "before_cursor_execute", _count_statement)
+    # Private seams of aiosqlite and asyncio, patched only while counting.
+    connection: Any = aiosqlite.core.Connection
+    transport: Any = getattr(asyncio.selector_events, "_SelectorSocketTransport")  # noqa: B009
+    hop, write = connection._execute, transport.write
+
+    async def counted_hop(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if TALLY.on:
+            TALLY.trips += 1
+        return await hop(self, fn, *args, **kwargs)
+
+    def counted_write(self: Any, data: Any) -> None:
+        if TALLY.on:
+            TALLY.trips += 1
+        write(self, data)
+
+    connection._execute, transport.write = counted_hop, counted_write
+    try:
+        yield
+    finally:
+        connection._execute, transport.write = hop, write
+        event.remove(Engine, "before_cursor_execute", _count_statement)
+
+
+@dataclass
+class Counted:
+    statements: int
+    trips: int
+    sql: list[str]
+
+
+async def measured(step: Awaitable[Any]) -> Counted:
+    TALLY.statements, TALLY.trips, TALLY.on = [], 0, True
+    try:
+        await step
+    finally:
+        TALLY.on = False
+    return Counted(len(TALLY.statements), TALLY.trips, list(TALLY.statements))
+
+
+async def count_per_message(handle: Handle) -> dict[str, Counted]:
+    """Three days of one person; the third day's counts (warm caches, a history behind it)."""
+    person = Person(f"counter-{uuid.uuid4().hex[:6]}")
+    await onboard(handle, person)
+    await one_day(handle, person, None)  # a check-in yesterday: the morning question is due
+    counts: dict[str, Counted] = {}
+    for day in range(3):
+        SPEAKER.set(person)
+        person.day, person.second = day + 1, 0
+        counts["/routine (asks the morning question)"] = await measured(
+            send(handle, person, None, "/routine")
+        )
+        counts["button: morning answer (shows the routine)"] = await measured(
+            press(handle, person, "2", None)
+        )
+        counts["/routine (routine again, same day)"] = await measured(
+            send(handle, person, None, "/routine")
+        )
+        counts["button: Done - check in"] = await measured(
+            press(handle, person, "Done - check in", None)
+        )
+        counts["button: pain answer (check-in step)"] = await measured(
+            press(handle, person, "2", None)
+        )
+        counts["/checkin 2 yes 7 (finishes the open check-in)"] = await measured(
+            send(handle, person, None, "/checkin 2 yes 7")
+        )
+        if "Logged" not in text_of(person):
+            raise AssertionError(f"check-in not logged: {text_of(person)[:200]!r}")
+    # A quick check-in on a fresh day, the form the load loop uses.
+    person.day, person.second = 4, 0
+    await send(handle, person, None, "/routine")
+    await press(handle, person, "2", None)
+    counts["/checkin 2 yes 7 (quick, first of the day)"] = await measured(
+        send(handle, person, None, "/checkin 2 yes 7")
+    )
+    return counts
+
+
+# --- databases --------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def sqlite_database() -> AsyncIterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    yield f"sqlite+aiosqlite:///{folder / 'coach.sqlite3'}"
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    name = f"coach_bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def short_sql(statement: str) -> str:
+    """The statement with its column lists elided, so the table and the WHERE clause show."""
+    shown = re.sub(r"^SELECT (?!count).*? FROM", "SELECT ... FROM", statement)
+    shown = re.sub(r"^INSERT INTO (\w+) \(.*?\) VALUES", r"INSERT INTO \1 (...) VALUES", shown)
+    return shown if len(shown) < 400 else shown[:200] + " ... " + shown[-120:]
+
+
+def loadavg() -> str:
+    return "/".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+async def bench_database(
+    label: str, url: str, ks: list[int], warm: float, seconds: float, show_sql: bool
+) -> None:
+    print(f"\n== {label} (load average {loadavg()} at start)", flush=True)
+    coach = await build_coach(Settings(database_url=url, content_dir=SOURCE_CONTENT), clock=clock)
+    engine = bare_engine(url)
+    people = [Person(f"p{i}") for i in range(max(ks))]
+    try:
+        began = time.perf_counter()
+        for batch in range(0, len(people), 20):
+            await asyncio.gather(*(onboard(coach.handle, p) for p in people[batch : batch + 20]))
+        await bare_setup(engine, len(people))
+        print(f"{len(people)} people onboarded in {time.perf_counter() - began:.1f} s", flush=True)
+        bare_sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+        header = (
+            f"{'K':>4} | {'coach msg/s':>11} {'p50 ms':>7} {'p99 ms':>7} | {'bare tx/s':>9} "
+            f"{'p50 ms':>7} {'p99 ms':>7} | {'rate c/b':>8} {'p99 c/b':>7} | load"
+        )
+        print(header)
+        print("-" * len(header))
+        for k in ks:
+
+            async def coach_loop(worker: int, samples: Samples, k: int = k) -> None:
+                # Worker w speaks for people w, w+K, w+2K, ... in turn: K people at once, and
+                # every person's history grows at the same pace whatever K.
+                mine = people[worker::k]
+                person = min(mine, key=lambda p: p.day)
+                await one_day(coach.handle, person, samples)
+
+            async def bare_loop(worker: int, samples: Samples) -> None:
+                started = time.perf_counter()
+                async with bare_sessions() as session, session.begin():
+                    row = (await session.scalars(select(BareRow).filter_by(id=worker))).one()
+                    row.count += 1
+                finished = time.perf_counter()
+                samples.append((finished, finished - started))
+
+            ours = await run_load(k, coach_loop, warm, seconds)
+            bare = await run_load(k, bare_loop, warm, seconds)
+            print(
+                f"{k:>4} | {ours.rate:>11.0f} {ours.p50 * 1e3:>7.2f} {ours.p99 * 1e3:>7.2f} | "
+                f"{bare.rate:>9.0f} {bare.p50 * 1e3:>7.2f} {bare.p99 * 1e3:>7.2f} | "
+                f"{ours.rate / bare.rate:>8.2f} {ours.p99 / bare.p99:>7.2f} | {loadavg()}",
+                flush=True,
+            )
+            if k == 1:
+                print(
+                    f"     K=1: a message costs {ours.mean / bare.mean:.2f}x a bare transaction "
+                    f"(mean {ours.mean * 1e3:.2f} / {bare.mean * 1e3:.2f} ms; "
+                    f"p50 ratio {ours.p50 / bare.p50:.2f})",
+                    flush=True,
+                )
+
+        with counting():
+            counts = await count_per_message(coach.handle)
+            bare_count = await measured(bare_loop_once(bare_sessions))
+        trip_word = "thread hops" if label.startswith("SQLite") else "round trips"
+        print(f"\nper message ({label}): statements, {trip_word}")
+        for name, counted in counts.items():
+            print(f"  {name:<44} {counted.statements:>3} statements {counted.trips:>4} {trip_word}")
+            if show_sql:
+                for statement in counted.sql:
+                    print(f"      {short_sql(statement)}")
+        print(
+            f"  {'bare transaction':<44} {bare_count.statements:>3} statements "
+            f"{bare_count.trips:>4} {trip_word}"
+        )
+        print(f"load average at end: {loadavg()}", flush=True)
+    finally:
+        await coach.close()
+        await engine.dispose()
+
+
+async def bare_loop_once(sessions: async_sessionmaker[Any]) -> None:
+    async with sessions() as session, session.begin():
+        row = (await session.scalars(select(BareRow).filter_by(id=0))).one()
+        row.count += 1
+
+
+async def main(args: argparse.Namespace) -> None:
+    ks = [int(k) for k in args.ks.split(",")]
+    warm, seconds = (0.5, 1.5) if args.quick else (1.0, args.seconds)
+    print(
+        f"bench_load: K={ks}, {seconds:g} s measured after {warm:g} s warm-up per K and side; "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    for name in args.databases.split(","):
+        database = sqlite_database if name == "sqlite" else postgres_database
+        label = "SQLite file" if name == "sqlite" else "PostgreSQL 127.0.0.1"
+        async with database() as url:
+            await bench_database(label, url, ks, warm, seconds, args.show_sql)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="1.5 s per K and side")
+    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per K/side")
+    parser.add_argument("--ks", default="1,10,50,200")
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--show-sql", action="store_true", help="print each counted statement")
+    asyncio.run(main(parser.parse_args()))
