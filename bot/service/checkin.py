@@ -4,6 +4,7 @@ progression decision."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from bot.core import flows, morning
 from bot.core.actions import Action
@@ -111,9 +112,11 @@ def _no_lift(ref: int) -> str:
     return Action(FLOW, "comfort", "none", ref).encode()
 
 
-async def _open_checkin(turn: Turn) -> CheckIn:
+async def _open_checkin(turn: Turn, *, flush: bool = True, **answers: Any) -> CheckIn:
+    """Today's new check-in, with any answers already given. `flush` gives it its id now (a
+    question names it); a quick check-in skips that, so its row is written once, complete."""
     person = turn.person
-    last = await turn.uow.checkins.last_completed(person.id)
+    last = await turn.last_session()
     pre_pain = person.baseline_pain
     if last is not None and last.morning_pain is not None:
         pre_pain = last.morning_pain
@@ -123,9 +126,11 @@ async def _open_checkin(turn: Turn) -> CheckIn:
         local_date=turn.today,
         phase_index=person.phase_index,
         pre_pain=pre_pain,
+        **answers,
     )
     turn.uow.checkins.add(checkin)
-    await turn.uow.flush()
+    if flush:
+        await turn.uow.flush()
     return checkin
 
 
@@ -192,7 +197,7 @@ async def answer(turn: Turn, step: str, ref: int, value: str, pressed: bool) -> 
 
 async def _needs_screen(turn: Turn, pain: int, leg: bool) -> bool:
     """Leg symptoms or a pain jump re-ask the red-flag screen (coaching-rules)."""
-    previous = await turn.uow.checkins.last_completed(turn.person.id)
+    previous = await turn.last_session()
     before = previous.pain_during if previous else turn.person.baseline_pain
     return leg or red_flag_pain_jump(pain, before, turn.phase.gates)
 
@@ -204,13 +209,18 @@ async def quick(turn: Turn, values: QuickCheckIn) -> list[Reply]:
         return [question(turn, copy, str(turn.person.pending["step"]))]  # the same question
     if copy is not None:
         return [repeats.already_logged(turn, copy)]
-    checkin = await _open_checkin(turn)
-    checkin.pain_during = values.pain_during
-    checkin.leg_symptoms = values.leg_symptoms
-    checkin.neutral = values.neutral.value
-    checkin.comfort, checkin.lifted = values.comfort, values.comfort is not None
+    checkin = await _open_checkin(
+        turn,
+        flush=False,
+        pain_during=values.pain_during,
+        leg_symptoms=values.leg_symptoms,
+        neutral=values.neutral.value,
+        comfort=values.comfort,
+        lifted=values.comfort is not None,
+    )
     if await _needs_screen(turn, values.pain_during, values.leg_symptoms):
         # Health first: the safety question must be answered before the session counts.
+        await turn.uow.flush()  # the question names the check-in
         return [
             turn.private("Logged your pain score. Before the rest, one safety check."),
             question(turn, checkin, "rf"),
@@ -240,7 +250,7 @@ def record_stop(turn: Turn, checkin: CheckIn | None, kind: str, how: str) -> Non
 
 
 async def done_today(turn: Turn) -> bool:
-    last = await turn.uow.checkins.last_completed(turn.person.id)
+    last = await turn.last_session()
     return last is not None and last.local_date == turn.today
 
 
@@ -262,6 +272,7 @@ def session_of(checkin: CheckIn, leg_cleared_on: date | None = None) -> Session:
 
 async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
     checkin.completed_at = turn.now
+    turn.completed(checkin)
     paused = safety.is_paused(turn)
     checkin.paused = paused  # logged and shown, never counted toward a phase's gates
     from_team = _origin(turn, checkin).get("team")
@@ -506,7 +517,7 @@ async def _record_test(turn: Turn, test: SelfTest, passed: bool) -> list[Reply]:
         return [turn.private(explain(turn, verdict))]
     verdict = await _decide(turn, morning=True)
     if verdict.decision is Decision.ADVANCE:
-        latest = await turn.uow.checkins.last_completed(turn.person.id)
+        latest = await turn.last_session()
         apply(turn, verdict, latest)
         return [turn.private("Test passed. " + explain(turn, verdict))]
     return [turn.private("Test passed, noted. " + explain(turn, verdict))]
@@ -523,7 +534,7 @@ def _read_pass(value: str) -> bool:
 
 async def morning_due(turn: Turn) -> CheckIn | None:
     """The last session, if it was before today and its next morning is not known yet."""
-    last = await turn.uow.checkins.last_completed(turn.person.id)
+    last = await turn.last_session()
     if last is None or not morning.morning_due(last_session(last), turn.today, MORNING_WINDOW_DAYS):
         return None
     return last

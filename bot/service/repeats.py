@@ -31,7 +31,7 @@ async def earlier_copy(turn: Turn, values: QuickCheckIn) -> CheckIn | None:
     """The same quick check-in from the last couple of minutes today: logged, or still waiting
     for its safety answer (the open question)."""
     person = turn.person
-    candidates: list[CheckIn | None] = [await turn.uow.checkins.last_completed(person.id)]
+    candidates: list[CheckIn | None] = [await turn.last_session()]
     pending = person.pending
     if pending and pending.get("flow") == flows.CHECKIN and isinstance(pending.get("ref"), int):
         candidates.append(await turn.uow.checkins.get(int(pending["ref"])))

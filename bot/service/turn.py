@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from bot.core.content import Library, Phase, Program
 from bot.core.messages import Incoming, Reply
 from bot.storage_port import UnitOfWork
-from storage.models import Identity, Person
+from storage.models import CheckIn, Identity, Person
+
+_UNREAD: Any = object()
 
 
 @dataclass
@@ -21,6 +23,8 @@ class Turn:
     uow: UnitOfWork
     library: Library
     now: datetime
+    # The person's last completed check-in, read once per message (several rules ask for it).
+    _last_session: Any = field(default=_UNREAD, init=False, repr=False, compare=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -37,6 +41,17 @@ class Turn:
     @property
     def phase(self) -> Phase:
         return self.program.phase_at(self.person.phase_index)
+
+    async def last_session(self) -> CheckIn | None:
+        """The last completed check-in (a session, or one logged while paused)."""
+        if self._last_session is _UNREAD:
+            self._last_session = await self.uow.checkins.last_completed(self.person.id)
+        found: CheckIn | None = self._last_session
+        return found
+
+    def completed(self, checkin: CheckIn) -> None:
+        """A check-in was completed in this turn: it is now the last one."""
+        self._last_session = checkin
 
     def ask(self, flow: str, step: str, ref: int, **extra: Any) -> None:
         """Remember the open question, so the next answer (typed or pressed) finds it."""
