@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.content import Library
 from bot.core.schedule import local_day, next_fire_utc, parse_hhmm
-from bot.service import team
+from bot.service import team, team_channel
 from storage import outbox, teams
 
 log = logging.getLogger(__name__)
@@ -104,13 +104,13 @@ async def _claim(
         return
     rows: list[dict[str, Any]] = []
     if post_due:
-        payload = team.post_payload(library, row.id)
+        payload = team_channel.post_payload(library, row.id)
         rows.append(_row(row, outbox.TEAM_POST, row.next_post_utc, now, floor, payload, counts))
     if digest_due:
         day = local_day(row.next_digest_utc, row.timezone)
-        first, last = team.week_of(day)
+        first, last = team_channel.week_of(day)
         weeks = await teams.member_weeks(session, row.id, row.platform, first, last, now)
-        payload = team.digest_payload(weeks, first, last)
+        payload = team_channel.digest_payload(weeks, first, last)
         rows.append(_row(row, outbox.DIGEST, row.next_digest_utc, now, floor, payload, counts))
     await outbox.enqueue(session, rows)
 

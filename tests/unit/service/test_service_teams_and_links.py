@@ -6,6 +6,7 @@ import re
 
 from bot.core.messages import Platform
 from bot.service import team as team_service
+from bot.service import team_channel
 from bot.service.coach import Coach
 from tests.chat import Chat, FakeClock
 from tests.unit.service.fakes import Tables, library
@@ -49,7 +50,7 @@ async def test_pressing_start_in_the_team_chat_joins_and_opens_the_routine_priva
 ) -> None:
     await in_group(coach, "ada", manage=True).say("/team setup 07:30 Europe/Berlin")
     team_id = tables.teams[0].id
-    post = team_service.post_reply(library(), team_id)
+    post = team_channel.post_reply(library(), team_id)
     ben = in_group(coach, "ben")
     ben.last = [post]
     await ben.press("Start my routine")
@@ -64,7 +65,7 @@ async def test_pressing_start_in_the_team_chat_joins_and_opens_the_routine_priva
 async def test_a_press_from_elsewhere_does_not_join(coach: Coach, tables: Tables) -> None:
     await in_group(coach, "ada", manage=True).say("/team setup 07:30 Europe/Berlin")
     stranger = Chat(coach, user="eve", platform=Platform.TELEGRAM)  # a private chat
-    stranger.last = [team_service.post_reply(library(), tables.teams[0].id)]
+    stranger.last = [team_channel.post_reply(library(), tables.teams[0].id)]
     await stranger.press("Start my routine")
     assert stranger.text == team_service.REFUSE_ELSEWHERE and tables.members == []
 
@@ -76,7 +77,7 @@ async def test_a_named_member_finishing_a_team_checkin_is_told_to_the_channel(
     ben = in_group(coach, "ben")
     dm = Chat(coach, user="ben", platform=Platform.TELEGRAM, name="Ben")
     await dm.onboard()
-    post = team_service.post_reply(library(), tables.teams[0].id)
+    post = team_channel.post_reply(library(), tables.teams[0].id)
     ben.last = [post]
     await ben.press("Start my routine")
     await ben.press("Show my name to the team")
