@@ -10,23 +10,16 @@ enough; the unique key (person, week) still refuses a second reassessment of one
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage_port import NewActivity as NewActivity  # declared with the port
 from storage.models import Activity, ActivityScore, LessonSeen, Reassessment
 
 LABEL_LENGTH = 80  # the column's size; the core cleans activities to 40 characters by default
-
-
-@dataclass(frozen=True)
-class NewActivity:
-    label: str  # already cleaned (`bot.core.outcomes.clean_activity`)
-    baseline_score: int | None  # 0-10; None when it was not rated yet
-    offer_id: str | None = None  # the offered activity's id; None for the person's own words
 
 
 async def add_activities(
