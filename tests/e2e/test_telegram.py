@@ -925,6 +925,8 @@ async def onboard(fake: FakeTelegram, user: int) -> None:
     step = await press(fake, user, step, "3")
     assert "deadlift" in step.text
     step = await press(fake, user, step, "5")
+    assert "Which activities" in step.text and step.method == "editMessageText"
+    step = await press(fake, user, step, "Skip")
     assert "time zone" in step.text and step.method == "editMessageText"
     when = await say(fake, user, "Berlin", lambda p: "What time" in p["text"])
     mark = fake.mark()
