@@ -8,6 +8,7 @@ the check-in does, so a restart in the middle loses nothing; the rows are writte
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from bot.core import flows
 from bot.core.actions import Action
 from bot.core.answers import BadAnswer, clean_text, read_score
+from bot.core.content import Library
 from bot.core.messages import Button, Reply
 from bot.core.outcome_content import RATING_BEST, Lesson
 from bot.core.outcomes import (
@@ -426,3 +428,35 @@ async def ask_again(turn: Turn) -> Reply:
             )
     turn.clear_pending()
     return turn.private("Let's leave that check for now; it comes again with a reminder.")
+
+
+# --- what rides in a reminder -----------------------------------------------------------------
+
+
+def reminder_extras(
+    library: Library,
+    started: date,
+    today: date,
+    answered_weeks: Collection[int],
+    seen: Mapping[str, date],
+) -> tuple[Lesson | None, Window | None]:
+    """The week's lesson and the open reassessment for a reminder sent on `today` (the
+    scheduler marks the lesson seen when it queues the reminder)."""
+    content = library.outcomes
+    lesson = lesson_due(library.lessons, seen, today, content.lessons.every_days)
+    window = reassessment_due(started, today, answered_weeks, content.reassessment.every_weeks)
+    return lesson, window
+
+
+def add_to_reminder(
+    payload: dict[str, Any], person_id: int, lesson: Lesson | None, window: Window | None
+) -> dict[str, Any]:
+    """A reminder's payload (`reminders.reminder_payload`) with the lesson after its text and
+    the reassessment's button under its own."""
+    out = dict(payload)
+    if lesson is not None:
+        out["text"] = f"{out['text']}\n\nThis week's lesson: {lesson_text(lesson)} (/learn for all)"
+    if window is not None:
+        button = reassessment_button(person_id, window.week)
+        out["buttons"] = [*out.get("buttons", []), [[button.label, button.action]]]
+    return out
