@@ -65,11 +65,14 @@ def start_activities(turn: Turn, origin: str, *, edit: bool = False) -> Reply:
 
 
 def _offers(turn: Turn) -> list[tuple[str, str]]:
-    """(label, id) of the offered activities, the lifting one first for people who lift."""
+    """(label, id) of the offered activities: the lifting one first for people who lift,
+    last for the others."""
     offered = turn.library.outcomes.activities.offered
+    lifting = [a for a in offered if a.lifting]
+    others = [a for a in offered if not a.lifting]
     lifts = turn.person.baseline_comfort is not None
-    first = [a for a in offered if a.lifting and lifts]
-    return [(a.label, a.id) for a in [*first, *(a for a in offered if a not in first)]]
+    ordered = [*lifting, *others] if lifts else [*others, *lifting]
+    return [(a.label, a.id) for a in ordered]
 
 
 def _pick_buttons(turn: Turn, chosen: list[list[Any]]) -> tuple[tuple[Button, ...], ...]:
