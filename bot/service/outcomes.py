@@ -119,7 +119,9 @@ async def answer_activities(turn: Turn, step: str, value: str, pressed: bool) ->
     offers = {offer_id: label for label, offer_id in _offers(turn)}
     if value == "done" if pressed else clean_text(value).lower() in DONE_WORDS:
         return await _finish_activities(turn, chosen, pending, pressed)
-    offer_id = value if pressed and value in offers else None
+    if pressed and value not in offers:  # the coach never offered that button
+        raise BadAnswer("That button isn't valid any more. Pick or type an activity, or Done.")
+    offer_id = value if pressed else None
     text = offers[offer_id] if offer_id else value
     added, after = add_activity([item[0] for item in chosen], text, settings)
     if added is Added.EMPTY:
