@@ -12,18 +12,21 @@ any other way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from storage.models import (
+    Activity,
     CheckIn,
     DecisionRecord,
     Identity,
     LinkCode,
     Pause,
     Person,
+    Reassessment,
     SelfTestResult,
     Team,
     TeamMember,
@@ -53,9 +56,10 @@ class People(Protocol):
     async def identities(self, person_id: int) -> Sequence[Identity]: ...
 
     async def merge(self, leaving: Person, identity: Identity, keeper: Person) -> None:
-        """Move the leaving person's chats, check-ins, decisions and team memberships to the
-        keeper, drop their unsent messages and link codes, and remove them. `identity` is the
-        chat talking now (one of the leaving person's)."""
+        """Move the leaving person's chats, check-ins, decisions, outcome rows (activities,
+        reassessments, lessons seen) and team memberships to the keeper, drop their unsent
+        messages and link codes, and remove them. `identity` is the chat talking now (one of
+        the leaving person's)."""
         ...
 
     async def delete(self, person_id: int) -> None:
@@ -185,6 +189,56 @@ class Outbox(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class NewActivity:
+    label: str  # already cleaned (`bot.core.outcomes.clean_activity`)
+    baseline_score: int | None  # 0-10; None when it was not rated yet
+    offer_id: str | None = None  # the offered activity's id; None for the person's own words
+
+
+class Outcomes(Protocol):
+    """A person's own activities (PSFS), their 4-weekly reassessments and the lessons seen."""
+
+    async def add_activities(
+        self, person_id: int, chosen: Sequence[NewActivity], now: datetime
+    ) -> Sequence[Activity]:
+        """The chosen activities after any the person already has, in the order given."""
+        ...
+
+    async def activities(self, person_id: int) -> Sequence[Activity]: ...
+
+    async def answered_weeks(self, person_id: int) -> set[int]: ...
+
+    async def add_reassessment(
+        self,
+        person_id: int,
+        *,
+        week: int,
+        local_date: date,
+        now: datetime,
+        usual_pain: int,
+        global_rating: int,
+        scores: Mapping[int, int],
+        review_suggested: bool,
+    ) -> Reassessment | None:
+        """None, and nothing stored, when that week was already answered."""
+        ...
+
+    async def reassessments(self, person_id: int) -> list[tuple[Reassessment, dict[int, int]]]:
+        """Every reassessment in week order, with its scores (activity id -> score)."""
+        ...
+
+    async def mark_lesson_seen(
+        self, person_id: int, lesson_id: str, today: date, now: datetime
+    ) -> bool: ...
+
+    async def lessons_seen(self, person_id: int) -> dict[str, date]: ...
+
+    async def export(self, person_id: int) -> dict[str, Any]:
+        """The outcome part of /export, JSON-ready."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction's worth of reads and changes."""
 
@@ -193,6 +247,7 @@ class UnitOfWork(Protocol):
     teams: Teams
     links: Links
     outbox: Outbox
+    outcomes: Outcomes
 
     async def flush(self) -> None:
         """Write the staged rows now (new rows get their ids)."""

@@ -61,6 +61,7 @@ DUE_COLUMNS = (
     Person.lighter_dose,
     Person.pending,
     Person.summary_day,
+    Person.created_at,  # the reassessment weeks count from it
 )
 
 

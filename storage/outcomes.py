@@ -15,18 +15,14 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage_port import NewActivity as NewActivity  # declared with the port
 from storage.models import Activity, ActivityScore, LessonSeen, Reassessment
 
 LABEL_LENGTH = 80  # the column's size; the core cleans activities to 40 characters by default
-
-
-@dataclass(frozen=True)
-class NewActivity:
-    label: str  # already cleaned (`bot.core.outcomes.clean_activity`)
-    baseline_score: int | None  # 0-10; None when it was not rated yet
-    offer_id: str | None = None  # the offered activity's id; None for the person's own words
 
 
 async def add_activities(
@@ -179,3 +175,50 @@ async def export(session: AsyncSession, person_id: int) -> dict[str, Any]:
             for lesson_id, day in sorted(seen.items(), key=lambda item: (item[1], item[0]))
         ],
     }
+
+
+# --- for the scheduler's tick: a whole batch of people at once ----------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderOutcomes:
+    """What a reminder needs to know to carry the reassessment and the week's lesson."""
+
+    answered_weeks: frozenset[int]
+    lessons_seen: Mapping[str, date]
+
+
+async def for_reminders(
+    session: AsyncSession, person_ids: Sequence[int]
+) -> dict[int, ReminderOutcomes]:
+    """person id -> their answered reassessment weeks and lessons seen (two queries a batch)."""
+    weeks: dict[int, set[int]] = {person_id: set() for person_id in person_ids}
+    seen: dict[int, dict[str, date]] = {person_id: {} for person_id in person_ids}
+    if person_ids:
+        answered = select(Reassessment.person_id, Reassessment.week).where(
+            Reassessment.person_id.in_(person_ids)
+        )
+        for person_id, week in (await session.execute(answered)).all():
+            weeks[person_id].add(week)
+        lessons = select(LessonSeen.person_id, LessonSeen.lesson_id, LessonSeen.seen_on).where(
+            LessonSeen.person_id.in_(person_ids)
+        )
+        for person_id, lesson_id, day in (await session.execute(lessons)).all():
+            seen[person_id][lesson_id] = day
+    return {pid: ReminderOutcomes(frozenset(weeks[pid]), seen[pid]) for pid in person_ids}
+
+
+async def lessons_sent(
+    session: AsyncSession, sent: Sequence[tuple[int, str, date, datetime]]
+) -> None:
+    """(person id, lesson id, local date, now) of lessons put in reminders: seen from then on (a
+    lesson already seen, e.g. through /learn meanwhile, keeps its first date)."""
+    if not sent:
+        return
+    rows = [
+        {"person_id": p, "lesson_id": lesson, "seen_on": day, "at": at}
+        for p, lesson, day, at in sent
+    ]
+    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(LessonSeen).on_conflict_do_nothing(index_elements=["person_id", "lesson_id"])
+    await session.execute(statement, rows)

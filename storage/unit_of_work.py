@@ -8,10 +8,11 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.storage_port import CheckIns, Links, Outbox, People, Teams
+from bot.storage_port import CheckIns, Links, Outbox, Outcomes, People, Teams
 from storage.repositories.checkins import SqlCheckIns
 from storage.repositories.links import SqlLinks
 from storage.repositories.outbox import SqlOutbox
+from storage.repositories.outcomes import SqlOutcomes
 from storage.repositories.people import SqlPeople
 from storage.repositories.teams import SqlTeams
 
@@ -22,6 +23,7 @@ class SqlUnitOfWork:
     teams: Teams
     links: Links
     outbox: Outbox
+    outcomes: Outcomes
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
         self.teams = SqlTeams(session)
         self.links = SqlLinks(session)
         self.outbox = SqlOutbox(session)
+        self.outcomes = SqlOutcomes(session)
 
     async def flush(self) -> None:
         await self.session.flush()

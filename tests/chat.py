@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -70,13 +71,31 @@ class Chat:
         return self.last
 
     async def onboard(
-        self, pain: int = 3, comfort: str = "6", zone: str = "Berlin", at: str = "07:30"
+        self,
+        pain: int = 3,
+        comfort: str = "6",
+        zone: str = "Berlin",
+        at: str = "07:30",
+        activities: Sequence[tuple[str, int | None]] = (),
     ) -> None:
+        """/start answered through; `activities`: (a button's label or own words, the 0-10
+        rating, None when the coach needs none), then "done" unless three were given."""
         await self.say("/start")
         await self.press("None of these")
         await self.press("None of these")
         await self.press(str(pain))
         await self.say(comfort)
+        if "Which activities" in self.text:  # asked once: a second /start goes on to the zone
+            await self.activities(activities)
         await self.say(zone)
         await self.say(at)
         assert "all set" in self.text, self.text
+
+    async def activities(self, chosen: Sequence[tuple[str, int | None]]) -> None:
+        for label, score in chosen:
+            offered = any(b.label == label for r in self.last for b in r.all_buttons())
+            await (self.press(label) if offered else self.say(label))
+            if score is not None:
+                await self.press(str(score))
+        if len(chosen) < 3:
+            await self.say("done")

@@ -64,6 +64,11 @@ ONBOARDING = ["rfe", "rfc", "pain", "comfort", "zone", "time"]
 CHECKIN = ["pain", "leg", "rf", "rfc", "flat", "comfort"]
 
 
+async def _comfort_and_no_activities(chat: Chat) -> None:
+    await chat.say("5")
+    await chat.say("done")  # no activities of their own
+
+
 async def prepare_states(
     coach: Coach, clock: FakeClock, platform: Platform, first_ref: int
 ) -> list[State]:
@@ -88,7 +93,7 @@ async def prepare_states(
         ("rfc", lambda c: c.press("None of these")),
         ("pain", lambda c: c.press("None of these")),
         ("comfort", lambda c: c.press("3")),
-        ("zone", lambda c: c.say("5")),
+        ("zone", _comfort_and_no_activities),
         ("time", lambda c: c.say("Berlin")),
     ]
     for index, (step, _) in enumerate(steps):

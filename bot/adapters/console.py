@@ -51,6 +51,8 @@ class ConsoleChat:
             self.out.write(reply.text + "\n")
             if reply.image is not None:
                 self.out.write(f"(picture saved to {reply.image})\n")
+            if reply.document is not None:
+                self.out.write(f"(document saved to {reply.document})\n")
             for row in reply.buttons:
                 labels = []
                 for button in row:

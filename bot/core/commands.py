@@ -196,6 +196,13 @@ COMMANDS: tuple[Command, ...] = (
         compose=_checkin_words,
     ),
     Command("progress", "Your phase, sessions, adherence and trend"),
+    Command("report", "A one-page report to show your physiotherapist (sent privately)"),
+    Command(
+        "learn",
+        "Short lessons about back pain",
+        "[N]",
+        args=(Arg("number", "The lesson to read (empty: the list)", Kind.NUMBER, low=1, high=50),),
+    ),
     Command(
         "summary",
         "Weekly summary with your chart, on a day you choose",

@@ -16,3 +16,5 @@ BAD_DAY = "bd"  # a bad day's choices: a lighter routine or a short pause
 DELETE = "del"  # /delete's confirmation
 REMINDER = "rm"  # a reminder's Start / Later / Skip today
 TEAM = "tm"  # a team post's "Start my routine" and a member's name choice
+ACTIVITIES = "act"  # the person's own activities (PSFS): picked or typed, then rated
+REASSESS = "ra"  # the 4-weekly reassessment: Action("ra", "open", week, person id) and its answers

@@ -66,6 +66,8 @@ class Reply:
     private: bool = False
     edit: bool = False
     image: Path | None = None
+    # A file to send as a document (the /report PDF); `text` is its caption.
+    document: Path | None = None
     title: str | None = None
     # A short notice about the button press itself (a toast / callback answer), not a message.
     alert: bool = False

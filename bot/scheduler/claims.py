@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,12 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.content import Library
 from bot.core.messages import Reply
+from bot.core.outcome_content import Lesson
+from bot.core.outcomes import Window
 from bot.core.reminder_plan import Kind
 from bot.core.texts import score_buttons
 from bot.scheduler.decide import DONE, LATE, SEND, Claim, decide, settle, to_send
 from bot.scheduler.result import TickResult
-from bot.service import checkin, reminders, weekly
+from bot.service import checkin, outcomes, reminders, weekly
 from storage import claims, outbox
+from storage import outcomes as outcome_rows
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class PeopleClaims:
     ) -> None:
         rows: list[dict[str, Any]] = []
         asked: dict[int, dict[str, Any]] = {}
+        extras = await self._outcome_extras(session, found)
+        lessons: list[tuple[int, str, date, datetime]] = []
         for claim in found:
             result.claimed += 1
             if claim.outcome == LATE:
@@ -115,11 +120,45 @@ class PeopleClaims:
                     morning=morning,
                     day=claim.fire.local_date,
                 )
+                lesson, window = extras.get(claim.row.id, (None, None))
+                if lesson is not None or window is not None:
+                    payload = outcomes.add_to_reminder(payload, claim.row.id, lesson, window)
+                if lesson is not None:
+                    lessons.append((claim.row.id, lesson.id, claim.fire.local_date, now))
                 rows.append(_reminder_row(claim, now, [payload]))
                 result.enqueued += 1
                 _add_weekly(rows, claim, now, result)
         await outbox.enqueue(session, rows)
         await claims.record_questions(session, asked)
+        await outcome_rows.lessons_sent(session, lessons)
+
+    async def _outcome_extras(
+        self, session: AsyncSession, found: Sequence[Claim]
+    ) -> dict[int, tuple[Lesson | None, Window | None]]:
+        """The week's lesson and the open reassessment of each daily reminder being sent (the
+        evening nudge carries neither)."""
+        sending = [
+            claim
+            for claim in found
+            if claim.outcome == SEND and claim.target is not None
+            and claim.fire.kind is not Kind.EVENING
+        ]  # fmt: skip
+        if not sending:
+            return {}
+        known = await outcome_rows.for_reminders(session, [claim.row.id for claim in sending])
+        extras = {}
+        for claim in sending:
+            row = claim.row
+            started = row.created_at.astimezone(ZoneInfo(row.timezone or "UTC")).date()
+            state = known[row.id]
+            extras[row.id] = outcomes.reminder_extras(
+                self.library,
+                started,
+                claim.fire.local_date,
+                state.answered_weeks,
+                state.lessons_seen,
+            )
+        return extras
 
 
 def morning_question(claim: Claim, checkin_id: int) -> Reply:

@@ -34,7 +34,7 @@ from bot.core.texts import (
     choice_buttons,
     score_buttons,
 )
-from bot.service import repeats, safety, team
+from bot.service import outcomes, repeats, safety, team
 from bot.service.turn import Turn
 from storage.models import CheckIn, DecisionRecord, SelfTestResult
 
@@ -288,7 +288,8 @@ async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
         f"deadlift comfort: {checkin.comfort if checkin.lifted else 'did not lift'}."
     )
     first, *more = follow_up(turn, verdict)
-    return [turn.private(summary + "\n\n" + first.text, buttons=first.buttons), *more]
+    replies = [turn.private(summary + "\n\n" + first.text, buttons=first.buttons), *more]
+    return replies + await outcomes.after_checkin(turn)
 
 
 async def _watch(turn: Turn, latest_session: CheckIn | None) -> Watch:

@@ -41,12 +41,15 @@ from bot.core.texts import (
 )
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.metrics import command_label, command_timer
+from bot.reports.page import delete_reports
 from bot.service import (
     checkin,
     linking,
     onboarding,
+    outcomes,
     progress,
     reminders,
+    report,
     safety,
     team,
     weekly,
@@ -58,7 +61,16 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Turn, str], Awaitable[list[Reply]]]
 
-NEEDS_ONBOARDING = {"routine", "checkin", "progress", "remind", "snooze", "pause", "summary"}
+NEEDS_ONBOARDING = {
+    "routine",
+    "checkin",
+    "progress",
+    "remind",
+    "snooze",
+    "pause",
+    "summary",
+    "report",
+}
 AFTER_ROUTINE = (
     flows.ROUTINE
 )  # the open "question" after a private routine: done, or the pain score
@@ -93,6 +105,8 @@ class Coach:
             "routine": self._routine,
             "checkin": self._checkin,
             "progress": self._progress,
+            "report": self._report,
+            "learn": outcomes.learn,
             "summary": weekly.command,
             "remind": self._remind,
             "snooze": reminders.snooze_command,
@@ -251,7 +265,15 @@ class Coach:
             return replies
         if action.flow == team.FLOW:  # "Start my routine": whoever presses it in the team's chat
             return await team.pressed(turn, action, self._private_routine)
-        personal = {reminders.FLOW, flows.CLEARED, flows.ROUTINE, checkin.REVIEW, BAD_DAY_FLOW}
+        personal = {
+            reminders.FLOW,
+            flows.CLEARED,
+            flows.ROUTINE,
+            checkin.REVIEW,
+            BAD_DAY_FLOW,
+            outcomes.REASSESS,
+            outcomes.ACTIVITIES,
+        }
         if action.flow in personal and action.ref != turn.person.id:
             return [_not_yours()]
         if action.flow == reminders.FLOW:  # a reminder's Start / Later / Skip today
@@ -268,6 +290,8 @@ class Coach:
             return await self._cleared(turn)
         if action.flow == BAD_DAY_FLOW:
             return await self._bad_day(turn, action.step, action.value)
+        if action.flow == outcomes.REASSESS and action.step == "open":  # a reminder's button
+            return await outcomes.open_reassessment(turn, action.value)
         if action.flow == checkin.REVIEW:
             if (action.step, action.value) != ("ok", "yes"):
                 return [Reply("That button isn't valid any more.", alert=True, private=True)]
@@ -332,6 +356,10 @@ class Coach:
                 return replies
             if flow == flows.DELETE:
                 return await self._confirm_delete(turn, value, pressed)
+            if flow == outcomes.ACTIVITIES:
+                return await outcomes.answer_activities(turn, step, value, pressed)
+            if flow == outcomes.REASSESS:
+                return await outcomes.answer_reassessment(turn, step, value, pressed)
         except BadAnswer as bad:
             # Nothing was changed: the same question stays open.
             return [turn.private(str(bad))]
@@ -343,6 +371,9 @@ class Coach:
         flow, step, ref = pending.get("flow"), str(pending.get("step")), pending.get("ref")
         if flow == onboarding.FLOW:
             return [onboarding.ask(turn, step)]
+        if flow in {outcomes.ACTIVITIES, outcomes.REASSESS}:
+            turn.person.pending = pending  # answers so far are kept in it
+            return [await outcomes.ask_again(turn)]
         if flow in {checkin.FLOW, checkin.MORNING} and isinstance(ref, int):
             row = await turn.uow.checkins.get(ref)
             if row is None or row.person_id != turn.person.id:
@@ -437,6 +468,13 @@ class Coach:
             # A friendly word instead of an empty picture.
             return [turn.private(text + "\nNo check-ins in the last 8 weeks to draw yet.")]
         return [turn.private(text), picture]
+
+    async def _report(self, turn: Turn, args: str) -> list[Reply]:
+        """The one-page report, in private only: in a group it says so and sends it privately."""
+        replies = await report.replies(turn, self.charts_dir)
+        if turn.incoming.is_private:
+            return replies
+        return [Reply("I'll send your report privately.")] + replies
 
     async def _remind(self, turn: Turn, args: str) -> list[Reply]:
         words = args.split()
@@ -563,6 +601,7 @@ class Coach:
         person_id = turn.person.id
         await turn.uow.people.delete(person_id)
         await asyncio.to_thread(progress.delete_charts, self.charts_dir, person_id)
+        await asyncio.to_thread(delete_reports, self.charts_dir, person_id)
         return [turn.private("Done: everything about you is deleted. /start begins afresh.")]
 
     async def _help(self, turn: Turn, args: str) -> list[Reply]:

@@ -17,7 +17,7 @@ from bot.core.texts import (
     score_buttons,
 )
 from bot.core.timezones import UnknownZone, local_now_label, parse_zone
-from bot.service import reminders, safety
+from bot.service import outcomes, reminders, safety
 from bot.service.turn import Turn
 
 FLOW = flows.ONBOARDING
@@ -117,6 +117,8 @@ async def answer(turn: Turn, step: str, value: str, pressed: bool) -> list[Reply
     if step == "comfort":
         person.baseline_comfort = read_comfort(value)
         person.phase_start_comfort = person.baseline_comfort
+        if person.activities_asked_on is None:  # asked once; a second /start keeps them
+            return [outcomes.start_activities(turn, outcomes.AT_ONBOARDING, edit=pressed)]
         return [ask(turn, "zone", edit=pressed)]
     if step == "zone":
         typed = value if not pressed else value.replace(".", "/")

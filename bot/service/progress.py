@@ -169,6 +169,7 @@ async def export(turn: Turn) -> str:
             "summary_day": reminders.DAY_NAMES[person.summary_day]
             if person.summary_day is not None
             else None,
+            "activities_asked_on": _day(person.activities_asked_on),
         },
         "accounts": [
             {"platform": i.platform, "user": i.user_ref, "name": i.display_name}
@@ -198,5 +199,7 @@ async def export(turn: Turn) -> str:
             for t in await turn.uow.checkins.self_tests(person.id)
         ],
         "teams": await team.export(turn),
+        # activities, reassessments, lessons_seen
+        **await turn.uow.outcomes.export(person.id),
     }
     return json.dumps(data, indent=1, ensure_ascii=False)

@@ -12,13 +12,17 @@ from sqlalchemy.orm import joinedload
 from storage import link_tries
 from storage.models import (
     OUTCOME_TABLES,
+    Activity,
+    ActivityScore,
     CheckIn,
     DecisionRecord,
     Identity,
+    LessonSeen,
     LinkCode,
     OutboxMessage,
     Pause,
     Person,
+    Reassessment,
     SelfTestResult,
     TeamMember,
 )
@@ -76,6 +80,7 @@ class SqlPeople:
             await session.execute(
                 update(table).where(table.person_id == leaving.id).values(person_id=keeper.id)
             )
+        await self._merge_outcomes(leaving.id, keeper.id)
         kept_teams = select(TeamMember.team_id).where(TeamMember.person_id == keeper.id)
         await session.execute(
             update(TeamMember)
@@ -90,6 +95,32 @@ class SqlPeople:
         for gone in (leaving, identity):
             if gone in session:
                 session.expunge(gone)
+
+    async def _merge_outcomes(self, leaving: int, keeper: int) -> None:
+        """The leaving person's activities, reassessments and lessons seen go to the keeper;
+        a reassessment of a week the keeper already answered, and a lesson the keeper has seen,
+        stay the keeper's (one per week, one per lesson)."""
+        session = self.session
+        kept_weeks = select(Reassessment.week).where(Reassessment.person_id == keeper)
+        clash = select(Reassessment.id).where(
+            Reassessment.person_id == leaving, Reassessment.week.in_(kept_weeks)
+        )
+        await session.execute(delete(ActivityScore).where(ActivityScore.reassessment_id.in_(clash)))
+        await session.execute(
+            delete(Reassessment).where(
+                Reassessment.person_id == leaving, Reassessment.week.in_(kept_weeks)
+            )
+        )
+        kept_lessons = select(LessonSeen.lesson_id).where(LessonSeen.person_id == keeper)
+        await session.execute(
+            delete(LessonSeen).where(
+                LessonSeen.person_id == leaving, LessonSeen.lesson_id.in_(kept_lessons)
+            )
+        )
+        for table in (Activity, Reassessment, ActivityScore, LessonSeen):
+            await session.execute(
+                update(table).where(table.person_id == leaving).values(person_id=keeper)
+            )
 
     async def delete(self, person_id: int) -> None:
         # Child rows go by ON DELETE CASCADE; delete them explicitly too, so a backend or

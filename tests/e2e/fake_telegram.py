@@ -212,8 +212,8 @@ class FakeTelegram:
         ]
 
     def sent_to(self, chat_id: int, *, since: int = 0) -> list[Call]:
-        """Successful messages (text or photo) the bot sent or edited in one chat."""
-        methods = {"sendMessage", "sendPhoto", "editMessageText"}
+        """Successful messages (text, photo or document) the bot sent or edited in one chat."""
+        methods = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText"}
         return [
             call
             for call in self.calls[since:]
@@ -467,6 +467,15 @@ class FakeTelegram:
     async def _m_sendPhoto(self, params: Params) -> Any:
         photo = [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]
         fields: dict[str, Any] = {"photo": photo}
+        if params.get("caption"):
+            fields["caption"] = params["caption"]
+        return self._message(params, **fields)
+
+    async def _m_sendDocument(self, params: Params) -> Any:
+        sent = params.get("document")
+        name = sent.get("filename", "file") if isinstance(sent, dict) else "file"
+        fields: dict[str, Any] = {"document": {"file_id": "d1", "file_unique_id": "u2"}}
+        fields["document"]["file_name"] = name
         if params.get("caption"):
             fields["caption"] = params["caption"]
         return self._message(params, **fields)

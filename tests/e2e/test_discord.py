@@ -919,7 +919,7 @@ async def _onboard(fake: FakeDiscord, who: Person) -> None:
     welcome, question = await answers(fake, start, 2)
     assert "not a diagnosis" in welcome.json["content"]
     message_id = int(message_of(question)["id"])
-    for label in ("None of these", "None of these", "3", "6"):
+    for label in ("None of these", "None of these", "3", "6", "Skip"):
         [step] = await _press_label(fake, message_id, label, who)
         assert step.route == "followup_edit"
     assert "time zone" in fake.messages[message_id]["content"]

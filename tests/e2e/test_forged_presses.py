@@ -51,6 +51,7 @@ OWNER_VALUES = {
     "ob:comfort": "6",
     "ob:zone": "europe.berlin",
     "ob:time": "0700",
+    "act:pick": "done",  # no activities of their own
     "ci:pain": "2",
     "ci:leg": "yes",  # "yes" brings the check-in's own safety questions too
     "ci:rf": "no",
@@ -68,6 +69,7 @@ BAD_VALUES = {
     "ob:rfc": "maybe",
     "ob:pain": "11",
     "ob:comfort": "11",
+    "act:pick": "made-up",
     "ci:pain": "11",
     "ci:leg": "maybe",
     "ci:rf": "maybe",

@@ -925,6 +925,8 @@ async def onboard(fake: FakeTelegram, user: int) -> None:
     step = await press(fake, user, step, "3")
     assert "deadlift" in step.text
     step = await press(fake, user, step, "5")
+    assert "Which activities" in step.text and step.method == "editMessageText"
+    step = await press(fake, user, step, "Skip")
     assert "time zone" in step.text and step.method == "editMessageText"
     when = await say(fake, user, "Berlin", lambda p: "What time" in p["text"])
     mark = fake.mark()
@@ -942,8 +944,28 @@ async def test_real_coach_onboarding(
     assert any("Europe/Berlin" in t for t in texts)
     assert "07:00" in texts[-1]
     presses = telegram_fake.calls_to("answerCallbackQuery")
-    assert len(presses) == 5  # every press answered
-    assert len(telegram_fake.calls_to("editMessageText")) == 4  # the questions replaced in place
+    assert len(presses) == 6  # every press answered
+    assert len(telegram_fake.calls_to("editMessageText")) == 5  # the questions replaced in place
+
+
+async def test_real_coach_sends_the_report_privately_as_picture_and_pdf(
+    telegram_fake: FakeTelegram, telegram_settings: Settings, telegram_coach: Any
+) -> None:
+    async with running(telegram_fake, telegram_settings, telegram_coach):
+        await onboard(telegram_fake, ANA)
+        await say(telegram_fake, ANA, "/checkin 3 yes 7", lambda p: "Logged" in p["text"])
+        mark = telegram_fake.mark()
+        await say(telegram_fake, ANA, "/report", lambda p: "privately" in p["text"], GROUP)
+        document = await telegram_fake.wait_for("sendDocument", since=mark)
+        photo = await telegram_fake.wait_for("sendPhoto", since=mark)
+    assert document.chat_id == ANA and photo.chat_id == ANA  # never in the group
+    assert document.params["document"]["filename"].endswith(".pdf")
+    assert photo.params["photo"]["size"] > 10_000  # the page, not an empty file
+    in_group = [c for c in telegram_fake.calls[mark:] if c.chat_id == GROUP]
+    assert [c.text for c in in_group] == [
+        "I'll send your report privately.",
+        "I've sent you a private message.",  # the adapter's own note
+    ]
 
 
 async def test_real_coach_routine_and_checkin_by_buttons(

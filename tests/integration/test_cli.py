@@ -43,6 +43,9 @@ def test_scripted_console_conversation(tmp_path: Path) -> None:
             "None of these",
             "3",
             "6",
+            "Carrying shopping",  # an activity in their own words, then its rating
+            "4",
+            "Done",
             "Berlin",
             "07:30",
             "/routine",
@@ -57,6 +60,7 @@ def test_scripted_console_conversation(tmp_path: Path) -> None:
     result = run(["chat", "--user", "newcomer"], tmp_path, stdin=script + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert "Your activities: Carrying shopping 4/10." in out
     assert "You're all set" in out
     assert "[1] Done - check in" in out
     assert "Logged: pain 2/10, back neutral: yes, deadlift comfort: 7" in out

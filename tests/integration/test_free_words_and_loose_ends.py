@@ -149,6 +149,7 @@ async def test_a_second_start_with_no_reminders_turns_them_off(coach: Coach) -> 
         await chat.press("None of these")
     await chat.press("3")
     await chat.say("6")
+    await chat.say("done")  # no activities of their own
     await chat.say("Berlin")
     await chat.press("No reminders")
     assert "Settings updated" in chat.text and "reminders are off" in chat.text

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
+from bot.config import SOURCE_CONTENT
 from bot.core.actions import Action, parse_action
+from bot.core.content import load_library
 from bot.core.messages import Platform, Reply
 from bot.core.schedule import fire_instant
 from bot.core.texts import CLINICIAN_SIGNS, EMERGENCY_SIGNS, EMERGENCY_STOP
@@ -40,6 +42,17 @@ SECONDS = timedelta(seconds=10)
 
 HEALTH = ("pain", "/10", "comfort", "tingling", "numbness", "red flag", "clinician", "hurt")
 SCORE = re.compile(r"\b(?:10|[0-9])\s*/\s*10\b")
+# Outcomes are as private as pain: no activity, rating, reassessment, lesson or report text.
+OUTCOMES = load_library(SOURCE_CONTENT).outcomes
+OUTCOME_TEXT = (
+    "meaningful",
+    "week check",
+    "activities",
+    "lesson",
+    "report",
+    *(a.label.lower() for a in OUTCOMES.activities.offered),
+    *(label.lower() for label in OUTCOMES.global_rating.labels),
+)
 
 
 def assert_no_health_data(sent: list[Sent]) -> None:
@@ -49,6 +62,8 @@ def assert_no_health_data(sent: list[Sent]) -> None:
         for reply in item.replies:
             text = f"{reply.title or ''}\n{reply.text}".lower()
             assert not any(word in text for word in HEALTH), reply.text
+            assert not any(words in text for words in OUTCOME_TEXT), reply.text
+            assert reply.document is None and reply.image is None
             assert not SCORE.search(text), reply.text
             for line in (*EMERGENCY_SIGNS.splitlines(), *CLINICIAN_SIGNS.splitlines()):
                 assert line.lower().lstrip("• ") not in text
@@ -149,7 +164,7 @@ async def world(coach_on: Coach, clock: FakeClock) -> AsyncIterator[World]:
 
 async def onboarded(world: World, user: str) -> Chat:
     dm = world.member(user, private=True)
-    await dm.onboard()  # Berlin, 07:30
+    await dm.onboard(activities=[("Tying my shoes", 4)])  # Berlin, 07:30
     return dm
 
 

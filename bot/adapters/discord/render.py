@@ -91,7 +91,7 @@ class OutgoingMessage:
         self.content: str | None = chunks[-1] or None
         rows = _button_rows(reply)
         self.view: ReplyView | None = ReplyView(rows) if rows else None
-        self.image = reply.image
+        self.image = reply.image or reply.document  # the /report PDF goes as a file too
 
     def file(self) -> discord.File | None:
         if self.image is None:

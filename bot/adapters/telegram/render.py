@@ -44,7 +44,8 @@ def render(text: str, title: str | None) -> tuple[str, ParseMode | None]:
 
 
 async def send_reply(bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy) -> Message:
-    """Send one reply to one chat (photo, then text in pieces; buttons on the last piece)."""
+    """Send one reply to one chat (photo or document, then text in pieces; buttons on the last
+    piece)."""
     markup = keyboard(reply)
     title_room = len(reply.title) + 1 if reply.title else 0
     pieces = split_text(reply.text, TEXT_LIMIT - title_room) if reply.text else []
@@ -70,6 +71,28 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy) 
                 pieces = []
         else:
             log.error("telegram: a reply image file is missing; sending the text only")
+
+    if reply.document is not None and reply.image is None:
+        if reply.document.is_file():
+            caption_fits = len(reply.text) + title_room <= CAPTION_LIMIT
+            caption, mode = render(reply.text, reply.title) if caption_fits else ("", None)
+            document, name = reply.document.read_bytes(), reply.document.name
+            sent = await call(
+                lambda: bot.send_document(
+                    chat_id,
+                    document,
+                    filename=name,
+                    caption=caption or None,
+                    parse_mode=mode,
+                    reply_markup=markup if caption_fits else None,
+                ),
+                policy,
+                "sendDocument",
+            )
+            if caption_fits:
+                pieces = []
+        else:
+            log.error("telegram: a reply document file is missing; sending the text only")
 
     for index, piece in enumerate(pieces):
         text, mode = render(piece, reply.title if index == 0 else None)

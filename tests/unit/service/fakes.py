@@ -9,7 +9,7 @@ work commits by doing nothing (the rows are changed in place) and cannot roll ba
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -21,14 +21,19 @@ from bot.config import SOURCE_CONTENT
 from bot.core.clock import Clock
 from bot.core.content import Library, load_library
 from bot.service.coach import Coach
+from bot.storage_port import NewActivity
 from storage.models import (
+    Activity,
+    ActivityScore,
     Base,
     CheckIn,
     DecisionRecord,
     Identity,
+    LessonSeen,
     LinkCode,
     Pause,
     Person,
+    Reassessment,
     SelfTestResult,
     Team,
     TeamMember,
@@ -56,6 +61,10 @@ class Tables:
     codes: list[LinkCode] = field(default_factory=list)
     tries: list[WrongTry] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)
+    reassessments: list[Reassessment] = field(default_factory=list)
+    scores: list[ActivityScore] = field(default_factory=list)
+    lessons: list[LessonSeen] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def store(self, row: Base, table: list[Any]) -> None:
@@ -111,7 +120,25 @@ class FakePeople:
     async def merge(self, leaving: Person, identity: Identity, keeper: Person) -> None:
         t = self.t
         t.outbox = [row for row in t.outbox if row["person_id"] != leaving.id]
-        for row in [*t.identities, *t.checkins, *t.decisions]:
+        kept_weeks = {r.week for r in t.of(t.reassessments, keeper.id)}
+        clash = {r.id for r in t.of(t.reassessments, leaving.id) if r.week in kept_weeks}
+        t.reassessments = [r for r in t.reassessments if r.id not in clash]
+        t.scores = [s for s in t.scores if s.reassessment_id not in clash]
+        kept_lessons = {seen.lesson_id for seen in t.of(t.lessons, keeper.id)}
+        t.lessons = [
+            seen
+            for seen in t.lessons
+            if not (seen.person_id == leaving.id and seen.lesson_id in kept_lessons)
+        ]
+        for row in [
+            *t.identities,
+            *t.checkins,
+            *t.decisions,
+            *t.activities,
+            *t.reassessments,
+            *t.scores,
+            *t.lessons,
+        ]:
             if row.person_id == leaving.id:
                 row.person_id = keeper.id
         for moved in t.of(t.identities, keeper.id):
@@ -136,6 +163,10 @@ class FakePeople:
         t.members = [m for m in t.members if m.person_id != person_id]
         t.codes = [c for c in t.codes if c.person_id != person_id]
         t.outbox = [row for row in t.outbox if row["person_id"] != person_id]
+        t.activities = [a for a in t.activities if a.person_id != person_id]
+        t.reassessments = [r for r in t.reassessments if r.person_id != person_id]
+        t.scores = [s for s in t.scores if s.person_id != person_id]
+        t.lessons = [seen for seen in t.lessons if seen.person_id != person_id]
         self._drop_person(person_id)
 
     def _drop_person(self, person_id: int) -> None:
@@ -349,6 +380,125 @@ class FakeOutbox:
         )
 
 
+class FakeOutcomes:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def add_activities(
+        self, person_id: int, chosen: Sequence[NewActivity], now: datetime
+    ) -> Sequence[Activity]:
+        first = max((a.position + 1 for a in self.t.of(self.t.activities, person_id)), default=0)
+        rows = []
+        for i, item in enumerate(chosen):
+            row = Activity(
+                person_id=person_id,
+                position=first + i,
+                label=item.label[:80],
+                offer_id=item.offer_id,
+                baseline_score=item.baseline_score,
+                created_at=now,
+            )
+            self.t.store(row, self.t.activities)
+            rows.append(row)
+        return rows
+
+    async def activities(self, person_id: int) -> Sequence[Activity]:
+        return sorted(self.t.of(self.t.activities, person_id), key=lambda a: (a.position, a.id))
+
+    async def answered_weeks(self, person_id: int) -> set[int]:
+        return {r.week for r in self.t.of(self.t.reassessments, person_id)}
+
+    async def add_reassessment(
+        self,
+        person_id: int,
+        *,
+        week: int,
+        local_date: date,
+        now: datetime,
+        usual_pain: int,
+        global_rating: int,
+        scores: Mapping[int, int],
+        review_suggested: bool,
+    ) -> Reassessment | None:
+        own = {a.id for a in self.t.of(self.t.activities, person_id)}
+        if week in await self.answered_weeks(person_id) or not set(scores) <= own:
+            return None
+        row = Reassessment(
+            person_id=person_id,
+            week=week,
+            local_date=local_date,
+            at=now,
+            usual_pain=usual_pain,
+            global_rating=global_rating,
+            review_suggested=review_suggested,
+        )
+        self.t.store(row, self.t.reassessments)
+        for activity_id, score in scores.items():
+            self.t.store(
+                ActivityScore(
+                    person_id=person_id,
+                    reassessment_id=row.id,
+                    activity_id=activity_id,
+                    score=score,
+                ),
+                self.t.scores,
+            )
+        return row
+
+    async def reassessments(self, person_id: int) -> list[tuple[Reassessment, dict[int, int]]]:
+        rows = sorted(self.t.of(self.t.reassessments, person_id), key=lambda r: r.week)
+        return [
+            (
+                row,
+                {s.activity_id: s.score for s in self.t.scores if s.reassessment_id == row.id},
+            )
+            for row in rows
+        ]
+
+    async def mark_lesson_seen(
+        self, person_id: int, lesson_id: str, today: date, now: datetime
+    ) -> bool:
+        if lesson_id in await self.lessons_seen(person_id):
+            return False
+        self.t.lessons.append(
+            LessonSeen(person_id=person_id, lesson_id=lesson_id, seen_on=today, at=now)
+        )
+        return True
+
+    async def lessons_seen(self, person_id: int) -> dict[str, date]:
+        return {seen.lesson_id: seen.seen_on for seen in self.t.of(self.t.lessons, person_id)}
+
+    async def export(self, person_id: int) -> dict[str, Any]:
+        labels = {a.id: a.label for a in await self.activities(person_id)}
+        seen = await self.lessons_seen(person_id)
+        return {
+            "activities": [
+                {
+                    "activity": a.label,
+                    "offered": a.offer_id,
+                    "baseline": a.baseline_score,
+                    "chosen_at": a.created_at.isoformat(),
+                }
+                for a in await self.activities(person_id)
+            ],
+            "reassessments": [
+                {
+                    "week": row.week,
+                    "date": row.local_date.isoformat(),
+                    "usual_pain": row.usual_pain,
+                    "global_rating": row.global_rating,
+                    "clinician_review_suggested": row.review_suggested,
+                    "activities": {labels[a]: v for a, v in scores.items() if a in labels},
+                }
+                for row, scores in await self.reassessments(person_id)
+            ],
+            "lessons_seen": [
+                {"lesson": lesson, "date": day.isoformat()}
+                for lesson, day in sorted(seen.items(), key=lambda item: (item[1], item[0]))
+            ],
+        }
+
+
 class FakeUnitOfWork:
     def __init__(self, tables: Tables) -> None:
         self.people = FakePeople(tables)
@@ -356,6 +506,7 @@ class FakeUnitOfWork:
         self.teams = FakeTeams(tables)
         self.links = FakeLinks(tables)
         self.outbox = FakeOutbox(tables)
+        self.outcomes = FakeOutcomes(tables)
         self.committed = False
 
     async def flush(self) -> None:
