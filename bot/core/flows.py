@@ -16,3 +16,4 @@ BAD_DAY = "bd"  # a bad day's choices: a lighter routine or a short pause
 DELETE = "del"  # /delete's confirmation
 REMINDER = "rm"  # a reminder's Start / Later / Skip today
 TEAM = "tm"  # a team post's "Start my routine" and a member's name choice
+EXERCISE = "ex"  # an exercise picture's "More": Action("ex", "more", exercise key, 0), anyone

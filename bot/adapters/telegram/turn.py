@@ -110,6 +110,7 @@ class UpdateTurn:
             or query.message is None
             or self.edited_question
             or reply.image is not None
+            or reply.pictures
             or len(reply.text) + (len(reply.title) + 1 if reply.title else 0) > TEXT_LIMIT
             or not reply.text
         ):
