@@ -79,8 +79,11 @@ async def _album(
         if len(chunk) == 1:  # a media group needs two items at least
             sent = await _one(bot, chat_id, chunk[0], chunk[0].alt, None, None, policy)
             continue
+        # Bytes, not an InputFile: the library then uploads each as its own "attach://" part.
         media = [
-            InputMediaPhoto(_file(p), caption=p.alt[:CAPTION_LIMIT], filename=p.path.name)
+            InputMediaPhoto(
+                p.path.read_bytes(), caption=p.alt[:CAPTION_LIMIT], filename=p.path.name
+            )
             for p in chunk
         ]
         messages = await call(
