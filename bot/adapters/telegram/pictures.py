@@ -26,9 +26,11 @@ CAPTION_LIMIT = 1024
 ALBUM_LIMIT = 10  # items in one media group
 
 
-def caption_with_alt(reply: Reply, alt: str) -> str | None:
-    """The reply's title and text with the alt text folded under them (HTML), or None when
-    that does not fit a caption."""
+def caption_with_alt(reply: Reply, alt: str) -> tuple[str, ParseMode | None] | None:
+    """The reply's title and text with the alt text folded under them (HTML), the alt text
+    alone when the reply has no text, or None when it does not fit a caption."""
+    if not reply.text and not reply.title:
+        return alt[:CAPTION_LIMIT], None
     shown = len(reply.title or "") + len(reply.text) + len(alt) + 2
     if shown > CAPTION_LIMIT:
         return None
@@ -36,7 +38,7 @@ def caption_with_alt(reply: Reply, alt: str) -> str | None:
     if reply.text:
         parts.append(html.escape(reply.text))
     parts.append(f"<blockquote expandable>{html.escape(alt)}</blockquote>")
-    return "\n".join(parts)
+    return "\n".join(parts), ParseMode.HTML
 
 
 def _file(picture: Picture) -> InputFile:
@@ -107,9 +109,10 @@ async def send_pictures(
         log.error("telegram: %d picture files are missing", len(reply.pictures) - len(pictures))
     if len(pictures) == 1:
         [picture] = pictures
-        caption = caption_with_alt(reply, picture.alt)
-        if caption is not None:
-            return await _one(bot, chat_id, picture, caption, ParseMode.HTML, markup, policy), True
+        captioned = caption_with_alt(reply, picture.alt)
+        if captioned is not None:
+            caption, mode = captioned
+            return await _one(bot, chat_id, picture, caption, mode, markup, policy), True
         alt = picture.alt[:CAPTION_LIMIT]
         return await _one(bot, chat_id, picture, alt, None, None, policy), False
     stills = [p for p in pictures if p.kind == "still"]
