@@ -7,6 +7,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core.clock import Clock, utc_now
 from bot.core.content import Library, load_library
+from bot.pictures.store import PictureStore
 from bot.service.coach import Coach
 from storage import db
 from storage.unit_of_work import SqlStorage
@@ -17,9 +18,15 @@ class DatabaseCoach(Coach):
     database through `sessions` and `engine`; the coach itself only through its units of work."""
 
     def __init__(
-        self, library: Library, storage: SqlStorage, *, clock: Clock, charts_dir: Path
+        self,
+        library: Library,
+        storage: SqlStorage,
+        *,
+        clock: Clock,
+        charts_dir: Path,
+        pictures: PictureStore | None = None,
     ) -> None:
-        super().__init__(library, storage, clock=clock, charts_dir=charts_dir)
+        super().__init__(library, storage, clock=clock, charts_dir=charts_dir, pictures=pictures)
         self.sessions = storage.sessions
         self.engine = storage.engine
 
@@ -33,4 +40,10 @@ async def build_coach(
     if migrate:
         await db.upgrade(engine)
     storage = SqlStorage(db.sessionmaker(engine))
-    return DatabaseCoach(library, storage, clock=clock, charts_dir=settings.charts_dir)
+    return DatabaseCoach(
+        library,
+        storage,
+        clock=clock,
+        charts_dir=settings.charts_dir,
+        pictures=PictureStore(settings.pictures_dir),  # drawn on first use, kept on disk
+    )

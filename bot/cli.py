@@ -175,9 +175,15 @@ async def run_main(settings: Settings) -> int:
     from bot.adapters.contract import configured
     from bot.http import Health, start_http
     from bot.scheduler import ReminderScheduler
+    from bot.service.pictures import warm
 
     stop = asyncio.Event()
     _stop_on_signals(stop)
+    # The first /routine should not wait for its drawings: draw them all now, in the background
+    # (worker threads), while the adapters connect.
+    warming = (
+        None if coach.pictures is None else asyncio.create_task(warm(coach.pictures, coach.library))
+    )
     health = Health()
     http = None
     adapters: list[Adapter] = []
@@ -205,6 +211,8 @@ async def run_main(settings: Settings) -> int:
         await _until_stopped(stop, adapters)
     finally:
         stop.set()
+        if warming is not None:
+            warming.cancel()
         if reminders is not None:
             await reminders.shutdown()
         await asyncio.gather(*(adapter.stop() for adapter in adapters), return_exceptions=True)

@@ -8,6 +8,8 @@ from platformdirs import user_cache_dir, user_data_dir
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.pictures.store import DEFAULT_PICTURES
+
 PACKAGED_CONTENT = Path(__file__).resolve().parent / "_content"
 SOURCE_CONTENT = Path(__file__).resolve().parent.parent / "content"
 # Charts show pain scores: a folder only this user can read, emptied of a person on /delete.
@@ -32,6 +34,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     content_dir: Path = Field(default_factory=default_content_dir)
     charts_dir: Path = DEFAULT_CHARTS
+    pictures_dir: Path = DEFAULT_PICTURES  # exercise drawings, cached per content version
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

@@ -88,6 +88,16 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
             await admin.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pictures_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One picture cache for the whole run (each drawing is made once, not once per test),
+    outside the user's own cache: every Settings() of the run reads COACH_PICTURES_DIR."""
+    folder = tmp_path_factory.mktemp("pictures")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COACH_PICTURES_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
     async with fresh_postgres_database() as url:

@@ -48,7 +48,10 @@ class ConsoleChat:
         for reply in replies:
             if reply.title:
                 self.out.write(f"== {reply.title} ==\n")
-            self.out.write(reply.text + "\n")
+            for picture in reply.pictures:  # a terminal shows no pictures: where, and what
+                self.out.write(f"(picture: {picture.path} - {picture.alt})\n")
+            if reply.text or not reply.pictures:
+                self.out.write(reply.text + "\n")
             if reply.image is not None:
                 self.out.write(f"(picture saved to {reply.image})\n")
             if reply.document is not None:

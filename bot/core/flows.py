@@ -18,3 +18,4 @@ REMINDER = "rm"  # a reminder's Start / Later / Skip today
 TEAM = "tm"  # a team post's "Start my routine" and a member's name choice
 ACTIVITIES = "act"  # the person's own activities (PSFS): picked or typed, then rated
 REASSESS = "ra"  # the 4-weekly reassessment: Action("ra", "open", week, person id) and its answers
+EXERCISE = "ex"  # an exercise picture's "More": Action("ex", "more", exercise key, 0), anyone

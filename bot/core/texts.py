@@ -3,10 +3,12 @@ every adapter can show it safely."""
 
 from __future__ import annotations
 
+import hashlib
+
 from bot.core import flows
 from bot.core.actions import Action
 from bot.core.commands import COMMANDS
-from bot.core.content import ROUTINE_CUES, Avoid, Dose, Exercise, Library, Phase, Program
+from bot.core.content import Avoid, Dose, Exercise, Library, Phase, Program
 from bot.core.messages import Button, Reply
 
 NOT_MEDICAL_ADVICE = (
@@ -133,30 +135,67 @@ def phase_headline(library: Library, phase: Phase, lighter: bool = False) -> str
     return f"{phase.headline}, ~{routine_minutes(library, phase, lighter)} min"
 
 
+# The routine's last line: what neutral is, and when to stop (NEUTRAL_BACK in full is in /help
+# and in the check-in's question).
+ROUTINE_BACK_LINE = (
+    "Keep the back neutral (natural small curve, pelvis still). "
+    "Stop at pain over 5/10, pain down a leg, numbness or tingling."
+)
+LIGHTER_TODAY = "Lighter dose today."
+
+
+def short_dose(dose: Dose) -> str:
+    """A dose in gym shorthand: sets × reps, or sets × hold ("2×8 each side", "2×30 s")."""
+    amount = str(dose.reps) if dose.reps is not None else f"{dose.hold_seconds} s"
+    side = " each side" if dose.sides == "each" else ""
+    return f"{dose.sets}×{amount}{side}"
+
+
 def routine_reply(
     library: Library, program: Program, index: int, *, lighter: bool, private: bool
 ) -> Reply:
+    """Today's routine on one phone screen: each exercise with its dose, minutes and the cue
+    that matters most (the pictures and /exercise carry the rest of the form)."""
     phase = program.phases[index]
     lines = [
-        f"{phase_label(program, index)} (about {routine_minutes(library, phase, lighter)} min)",
-        phase.goal,
+        f"{phase_label(program, index)} (about {routine_minutes(library, phase, lighter)} min)"
     ]
     if lighter:
-        lines.append("Lighter dose today: one set fewer and shorter holds, to let things settle.")
+        lines.append(LIGHTER_TODAY)
     for number, item in enumerate(phase.routine, start=1):
         exercise = library.exercise(item.exercise)
         dose = dose_for(item.dose or exercise.dose, lighter)
-        lines.append("")
         minutes = round(item_minutes(exercise, dose) * 2) / 2  # to the half minute
-        lines.append(f"{number}. {exercise.name}: {dose.describe()} (~{minutes:g} min)")
-        lines.extend(f"   - {cue}" for cue in exercise.cues_key_first()[:ROUTINE_CUES])
-    lines.append("")
-    lines.append(
-        f"Keep your lower back neutral on every rep. {NEUTRAL_BACK} Stop if pain passes 5/10, "
-        "shoots down a leg, or brings numbness or tingling. /exercise NAME shows one in full."
-    )
+        lines.append(f"{number}. {exercise.name}: {short_dose(dose)} (~{minutes:g} min)")
+        lines.append(f"   {exercise.key_cues[0]}")
+    lines.append(ROUTINE_BACK_LINE)
     done = Button("Done - check in", ROUTINE_DONE)
     return Reply("\n".join(lines), buttons=((done,),), private=private, title="Today's routine")
+
+
+def exercise_caption(exercise: Exercise) -> str:
+    """The short text under an exercise's picture (its name is the title): the cue that
+    matters most and the dose; "More" gives the full text."""
+    return f"{exercise.key_cues[0]}.\n{exercise.dose.describe()}, about {exercise.minutes:g} min."
+
+
+def exercise_key(exercise: Exercise) -> str:
+    """A short stable name for an exercise in a button (ids may be longer than a payload part
+    allows); it changes only when the id does."""
+    return hashlib.sha256(exercise.id.encode()).hexdigest()[:10]
+
+
+def exercise_by_key(library: Library, key: str) -> Exercise | None:
+    return next((ex for ex in library.exercises.values() if exercise_key(ex) == key), None)
+
+
+def more_button(exercise: Exercise) -> Button:
+    """ "More" under an exercise's picture: the full text. Anyone may press it (it names an
+    exercise, nobody's data)."""
+    return Button("More", Action(flows.EXERCISE, MORE, exercise_key(exercise), 0).encode())
+
+
+MORE = "more"
 
 
 def exercise_text(exercise: Exercise) -> str:

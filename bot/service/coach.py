@@ -16,7 +16,7 @@ from bot.core.actions import Action, parse_action
 from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin, read_score
 from bot.core.clock import Clock, utc_now
 from bot.core.commands import MAX_PAUSE_DAYS, read_command
-from bot.core.content import Library
+from bot.core.content import Avoid, Exercise, Library, Phase
 from bot.core.free_text import Intent, Kind, read_free_text
 from bot.core.messages import Incoming, Platform, Reply
 from bot.core.numbers import whole_number
@@ -27,6 +27,7 @@ from bot.core.texts import (
     BAD_DAY_FLOW,
     EMERGENCY_STOP,
     HELLO,
+    MORE,
     NOT_UNDERSTOOD,
     NUMBER_WITHOUT_QUESTION,
     PRIVACY,
@@ -35,18 +36,23 @@ from bot.core.texts import (
     avoid_text,
     bad_day_buttons,
     choice_buttons,
+    exercise_by_key,
+    exercise_caption,
     exercise_text,
     help_text,
+    more_button,
     routine_reply,
 )
 from bot.core.timezones import UnknownZone, parse_zone
 from bot.metrics import command_label, command_timer
+from bot.pictures.store import PictureStore
 from bot.reports.page import delete_reports
 from bot.service import (
     checkin,
     linking,
     onboarding,
     outcomes,
+    pictures,
     progress,
     reminders,
     report,
@@ -89,9 +95,11 @@ class Coach:
         *,
         clock: Clock = utc_now,
         charts_dir: Path = DEFAULT_CHARTS,
+        pictures: PictureStore | None = None,
     ) -> None:
         self.library = library
         self.charts_dir = charts_dir
+        self.pictures = pictures  # None: text only
         charts_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         charts_dir.chmod(0o700)
         self.storage = storage
@@ -135,6 +143,9 @@ class Coach:
                 return await self._handle(incoming)
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
+        more = self._more(incoming.action)
+        if more is not None:  # an exercise's full text: nobody's data, nothing stored
+            return more
         async with self.storage() as uow:
             now = self.clock()
             people = uow.people
@@ -183,7 +194,7 @@ class Coach:
             return await self._answer(turn, pending, text, pressed=False)
         avoid = self.library.avoid_for(text)
         if avoid is not None:
-            return [Reply(avoid_text(self.library, avoid))]
+            return await self._avoid(avoid)
         if not text:
             return [turn.private("I understand text and buttons. Send /help to see what I can do.")]
         return await self._free_words(turn, intent, after_routine)
@@ -415,7 +426,8 @@ class Coach:
             note = (
                 "Your own phase and dose: press Done to check in, or send /routine to me privately."
             )
-            return [replace(starter, text=f"{starter.text}\n\n{note}")]
+            album = await self._album(turn.program.phases[0], private=False)
+            return [*album, replace(starter, text=f"{starter.text}\n\n{note}")]
         reply = routine_reply(
             self.library,
             turn.program,
@@ -431,9 +443,10 @@ class Coach:
             # A "done" or a bare number typed next means this routine (see `_free_words`); a
             # morning question gone past still counts by its buttons.
             turn.ask(AFTER_ROUTINE, "done", turn.person.id, on=turn.today.isoformat())
+        album = await self._album(turn.phase, private=reply.private)
         if safety.is_paused(turn):
-            return [turn.private("Your program is paused (/resume to end it)."), reply]
-        return [reply]
+            return [turn.private("Your program is paused (/resume to end it)."), *album, reply]
+        return [*album, reply]
 
     async def _private_routine(self, turn: Turn, team_id: int) -> list[Reply]:
         """/routine as if sent in the person's private chat (onboarding first if needed), its
@@ -562,15 +575,61 @@ class Coach:
             return [Reply(f"Which one? /exercise NAME. I know: {names}.")]
         found = self.library.find_exercise(args)
         if found is not None:
-            return [Reply(exercise_text(found), title=found.name)]
+            return await self._one_exercise(found)
         avoid = self.library.avoid_for(args)
         if avoid is not None:
-            return [Reply(avoid_text(self.library, avoid))]
+            return await self._avoid(avoid)
         guesses = ", ".join(e.name for e in self.library.suggest_exercises(args))
         if guesses:
             return [Reply(f"I don't know that exercise. Did you mean: {guesses}?")]
         names = ", ".join(e.name for e in self.library.exercises.values())
         return [Reply(f"I don't know that exercise. I know: {names}. Send /exercise NAME.")]
+
+    async def _one_exercise(self, exercise: Exercise) -> list[Reply]:
+        """The still with a short caption and "More" for the full text, then the animation;
+        the full text alone when there are no pictures."""
+        drawn = (
+            ()
+            if self.pictures is None
+            else await pictures.or_none(pictures.for_exercise(self.pictures, exercise))
+        )
+        if not drawn:
+            return [Reply(exercise_text(exercise), title=exercise.name)]
+        still, animation = drawn
+        caption = Reply(
+            exercise_caption(exercise),
+            title=exercise.name,
+            buttons=((more_button(exercise),),),
+            pictures=(still,),
+        )
+        return [caption, Reply("", pictures=(animation,))]
+
+    def _more(self, payload: str | None) -> list[Reply] | None:
+        """ "More" under an exercise's picture, pressed by anyone: None when the payload is not
+        one (a forged "More" naming no exercise is refused here too, before any storage)."""
+        action = parse_action(payload) if payload else None
+        if action is None or action.flow != flows.EXERCISE:
+            return None
+        found = exercise_by_key(self.library, action.value)
+        if action.step != MORE or action.ref != 0 or found is None:
+            return [Reply("That button isn't valid any more.", alert=True, private=True)]
+        return [Reply(exercise_text(found), title=found.name)]
+
+    async def _avoid(self, entry: Avoid) -> list[Reply]:
+        """Why to skip it, under the wrong movement crossed out beside its replacement."""
+        drawn = (
+            ()
+            if self.pictures is None
+            else await pictures.or_none(pictures.for_avoid(self.pictures, self.library, entry))
+        )
+        return [Reply(avoid_text(self.library, entry), pictures=drawn)]
+
+    async def _album(self, phase: Phase, *, private: bool) -> list[Reply]:
+        """A routine's stills as one album, to go before its text (none without pictures)."""
+        if self.pictures is None:
+            return []
+        drawn = await pictures.or_none(pictures.for_routine(self.pictures, self.library, phase))
+        return [Reply("", pictures=drawn, private=private)] if drawn else []
 
     async def _privacy(self, turn: Turn, args: str) -> list[Reply]:
         return [Reply(PRIVACY)]

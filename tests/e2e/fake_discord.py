@@ -99,6 +99,8 @@ class Posted:
     content: str
     custom_ids: list[str]
     route: str
+    attachments: list[str] = field(default_factory=list)  # file names
+    embeds: list[JsonDict] = field(default_factory=list)
 
 
 @dataclass
@@ -437,7 +439,9 @@ class FakeDiscord:
         files: list[tuple[str, bytes]],
         app_id: int | None = None,
         interaction: Interaction | None = None,
+        data: JsonDict | None = None,
     ) -> JsonDict:
+        """`data`: the request's JSON, whose embeds and attachment descriptions are kept."""
         message: JsonDict = {
             "id": str(message_id),
             "channel_id": str(channel_id),
@@ -450,17 +454,8 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [
-                {
-                    "id": str(self.next_id()),
-                    "filename": name,
-                    "size": len(data),
-                    "url": f"http://127.0.0.1:{self.port}/attachments/{name}",
-                    "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{name}",
-                }
-                for name, data in files
-            ],
-            "embeds": [],
+            "attachments": self._attachments(files, data or {}),
+            "embeds": list((data or {}).get("embeds") or []),
             "pinned": False,
             "flags": flags,
             "components": components,
@@ -478,6 +473,31 @@ class FakeDiscord:
             }
         return message
 
+    def _attachments(self, files: list[tuple[str, bytes]], data: JsonDict) -> list[JsonDict]:
+        """Uploaded files as Discord returns them: the content type read from the bytes, the
+        description (alt text) from the request's own attachment list."""
+        described = {
+            str(item.get("filename")): item.get("description")
+            for item in data.get("attachments") or []
+            if isinstance(item, dict)
+        }
+        found = []
+        for name, body in files:
+            attachment: JsonDict = {
+                "id": str(self.next_id()),
+                "filename": name,
+                "size": len(body),
+                "url": f"http://127.0.0.1:{self.port}/attachments/{name}",
+                "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{name}",
+            }
+            kind = _content_type(body)
+            if kind:
+                attachment["content_type"] = kind
+            if described.get(name):
+                attachment["description"] = described[name]
+            found.append(attachment)
+        return found
+
     def _store(self, message: JsonDict, guild_id: int | None, ephemeral: bool, route: str) -> None:
         message_id = int(message["id"])
         self.messages[message_id] = message
@@ -491,6 +511,8 @@ class FakeDiscord:
                 content=str(message.get("content") or ""),
                 custom_ids=custom_ids(message),
                 route=route,
+                attachments=[str(a["filename"]) for a in message.get("attachments") or []],
+                embeds=list(message.get("embeds") or []),
             )
         )
 
@@ -593,6 +615,7 @@ class FakeDiscord:
                     files=call.files,
                     app_id=bot.app_id,
                     interaction=interaction,
+                    data=data,
                 )
                 interaction.original_id = message_id
                 interaction.loading = kind == 5
@@ -642,22 +665,13 @@ class FakeDiscord:
         if message is None:
             return None
         message = dict(message)
-        for key in ("content", "components"):
+        for key in ("content", "components", "embeds"):
             if key in data:
                 message[key] = (
-                    data[key] if data[key] is not None else ([] if key == "components" else "")
+                    data[key] if data[key] is not None else ("" if key == "content" else [])
                 )
         if "attachments" in data or files:
-            message["attachments"] = [
-                {
-                    "id": str(self.next_id()),
-                    "filename": name,
-                    "size": len(body),
-                    "url": f"http://127.0.0.1:{self.port}/attachments/{name}",
-                    "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{name}",
-                }
-                for name, body in files
-            ]
+            message["attachments"] = self._attachments(files, data)
         message["flags"] = int(message.get("flags") or 0) & ~LOADING
         message["edited_timestamp"] = TIMESTAMP
         self._store(
@@ -696,6 +710,7 @@ class FakeDiscord:
                 files=call.files,
                 app_id=bot.app_id,
                 interaction=interaction,
+                data=data,
             )
             self._store(message, interaction.guild_id, bool(flags & EPHEMERAL), "followup")
             call.message = message
@@ -761,6 +776,7 @@ class FakeDiscord:
                 components=list(data.get("components") or []),
                 flags=int(data.get("flags") or 0),
                 files=call.files,
+                data=data,
             )
             guild_id = self.channel_guild.get(channel_id, 9_999)
             if guild_id is not None:
@@ -1115,6 +1131,14 @@ class FakeDiscord:
         )
         payload["message"] = msg
         return await self.send_interaction(payload, bot_token)
+
+
+def _content_type(body: bytes) -> str | None:
+    if body.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if body.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    return None
 
 
 def custom_ids(message: JsonDict) -> list[str]:

@@ -33,6 +33,7 @@ _JSON_PARAMS = {
     "caption_entities",
     "link_preview_options",
     "reply_parameters",
+    "media",
 }
 
 Params = dict[str, Any]
@@ -71,6 +72,24 @@ class Call:
             for button in row
             if "callback_data" in button
         ]
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        """The files uploaded with this call (filename, size, content_type, head), in the
+        order a media group lists them."""
+        media = self.params.get("media")
+        if isinstance(media, list):
+            names = [str(item.get("media", "")).removeprefix("attach://") for item in media]
+            return [self.params[name] for name in names if isinstance(self.params.get(name), dict)]
+        return [v for v in self.params.values() if isinstance(v, dict) and "head" in v]
+
+    @property
+    def captions(self) -> list[str]:
+        """The caption of each item of a media group, or this call's caption."""
+        media = self.params.get("media")
+        if isinstance(media, list):
+            return [str(item.get("caption") or "") for item in media]
+        return [str(self.params.get("caption") or "")]
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
@@ -212,8 +231,16 @@ class FakeTelegram:
         ]
 
     def sent_to(self, chat_id: int, *, since: int = 0) -> list[Call]:
-        """Successful messages (text, photo or document) the bot sent or edited in one chat."""
-        methods = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText"}
+        """Successful messages (text, photo, animation, album or document) the bot sent or edited
+        in one chat."""
+        methods = {
+            "sendMessage",
+            "sendPhoto",
+            "sendAnimation",
+            "sendMediaGroup",
+            "sendDocument",
+            "editMessageText",
+        }
         return [
             call
             for call in self.calls[since:]
@@ -342,7 +369,12 @@ class FakeTelegram:
         for key, value in form.items():
             if isinstance(value, web.FileField):
                 content = value.file.read()
-                params[key] = {"filename": value.filename, "size": len(content)}
+                params[key] = {
+                    "filename": value.filename,
+                    "size": len(content),
+                    "content_type": value.content_type,
+                    "head": content[:32],  # enough for a PNG's or a GIF's width and height
+                }
             elif key in _JSON_PARAMS:
                 try:
                     params[key] = json.loads(value)
@@ -408,6 +440,9 @@ class FakeTelegram:
             self._record(Call(method, params, 404, token=token))
             return _error(404, "Not Found: method not found")
         result = await (handler(params, token) if method == "getUpdates" else handler(params))
+        if isinstance(result, web.Response):  # the method refused the request
+            self._record(Call(method, params, result.status, token=token))
+            return result
         self._record(Call(method, params, 200, result, token=token))
         return web.json_response({"ok": True, "result": result})
 
@@ -479,6 +514,31 @@ class FakeTelegram:
         if params.get("caption"):
             fields["caption"] = params["caption"]
         return self._message(params, **fields)
+
+    async def _m_sendAnimation(self, params: Params) -> Any:
+        animation = {"file_id": "a1", "file_unique_id": "ua1", "width": 10, "height": 10}
+        fields: dict[str, Any] = {"animation": animation, "document": animation}
+        if params.get("caption"):
+            fields["caption"] = params["caption"]
+        return self._message(params, **fields)
+
+    async def _m_sendMediaGroup(self, params: Params) -> Any:
+        """Each item's file comes as its own multipart part, named by "attach://<part>"."""
+        media = params.get("media")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            return _error(400, "Bad Request: wrong number of media items")
+        group = str(next(self._message_ids))
+        messages = []
+        for item in media:
+            part = str(item.get("media", "")).removeprefix("attach://")
+            if not isinstance(params.get(part), dict):
+                return _error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            photo = [{"file_id": part, "file_unique_id": part, "width": 10, "height": 10}]
+            fields: dict[str, Any] = {"photo": photo, "media_group_id": group}
+            if item.get("caption"):
+                fields["caption"] = item["caption"]
+            messages.append(self._message(params, **fields))
+        return messages
 
     async def _m_editMessageText(self, params: Params) -> Any:
         message = self._message(params, text=params.get("text", ""))

@@ -1120,8 +1120,9 @@ async def test_real_coach_team_setup_daily_post_and_digest(
             # Ann starts her routine from the post: private (ephemeral) answers only.
             custom_id = buttons(post)["Start my routine"]
             press = await fake.press(int(post["id"]), custom_id, user=ANN)
-            routine, notice = await answers(fake, press, 2)
-            assert routine.flags & EPHEMERAL and notice.flags & EPHEMERAL
+            album, routine, notice = await answers(fake, press, 3)
+            assert album.flags & routine.flags & notice.flags & EPHEMERAL
+            assert len(album.files) == len(album.json["embeds"]) == 4  # the phase's stills
             assert "Phase 1 of 3" in routine.json["content"]
             [named] = await _press_label(
                 fake, int(message_of(notice)["id"]), "Show my name to the team", ANN
@@ -1196,7 +1197,7 @@ async def test_real_coach_member_shows_then_hides_their_name(
             post = message_of(await fake.wait_for(in_channel))
 
             press = await fake.press(int(post["id"]), buttons(post)["Start my routine"], user=ANN)
-            routine, notice = await answers(fake, press, 2)
+            _, routine, notice = await answers(fake, press, 3)  # the album, then the text
             notice_id = int(message_of(notice)["id"])
 
             # The button is a toggle: shown, then hidden again, on the same private message.

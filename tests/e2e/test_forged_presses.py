@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.core.actions import Action, parse_action
 from bot.core.messages import Platform
 from bot.core.reminder_plan import Kind
+from bot.core.texts import more_button
 from bot.service import reminders, team
 from bot.service.coach import Coach
 from storage.models import Base, Identity, Person, Team, TeamMember
@@ -213,6 +214,7 @@ class Table:
         await self.personal_buttons(ann, ben)
         await self.clearance(hal, ben)
         await self.team_buttons(ann, ben)
+        await self.public_buttons(ann, ben)
 
     def _setup_command(self, which: str) -> str:
         if self.platform is Platform.DISCORD:
@@ -322,6 +324,25 @@ class Table:
         for name in ("team_members", "teams", "outbox"):
             assert before[name] == after[name], name
         assert await self.members() == {(who, team_a)}
+
+    async def public_buttons(self, who: str, other: str) -> None:
+        """Buttons that name no one: "More" under an exercise's picture shows its full text to
+        whoever presses it, wherever, and writes nothing; a "More" naming no exercise is
+        refused."""
+        aslr = self.coach.library.exercise("active-straight-leg-raise")
+        payload = more_button(aslr).action
+        action = parse_action(payload)
+        assert action is not None and len(payload.encode()) <= 64
+        for presser, place in ((who, "dm"), (other, "team_a"), (other, "other_group")):
+            before = await snapshot(self.coach)
+            await self.rightful("ex:more", presser, place, payload)
+            assert await snapshot(self.coach) == before, (presser, place)
+        for forged in (
+            Action(action.flow, action.step, "0000000000", 0),
+            Action(action.flow, "less", action.value, 0),
+            Action(action.flow, action.step, action.value, 7),
+        ):
+            await self.refused("c: tampered value", "ex:more", who, "dm", forged.encode())
 
     def place_ref(self, place: str) -> str:
         if self.platform is Platform.DISCORD:

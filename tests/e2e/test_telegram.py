@@ -1052,7 +1052,10 @@ async def test_real_coach_in_a_group_keeps_health_data_private(
     assert question.chat_id == ANA and "DURING" in question.text
     assert f"https://t.me/{BOT_USERNAME}?start=checkin" in link.text
     assert opened.chat_id == ANA
-    group = [c.text for c in telegram_fake.sent_to(GROUP)]
+    sent = telegram_fake.sent_to(GROUP)
+    [album] = [c for c in sent if c.method == "sendMediaGroup"]  # the starter's pictures
+    assert sent[0] is album and len(album.files) == 4
+    group = [c.text for c in sent if c is not album]
     assert group[0] == routine.text
     assert all(t == routine.text or t == TEXT_SENT_PRIVATELY or "t.me/" in t for t in group)
     others = [t for t in group if t != routine.text]

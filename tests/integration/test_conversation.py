@@ -341,10 +341,17 @@ async def test_toe_touch_question_gets_the_avoid_entry(coach: Coach) -> None:
     chat = Chat(coach)
     await chat.say("should I touch my toes to stretch?")
     assert "Skip the" in chat.text and "90-90" in chat.text
+    [avoid] = chat.last
+    assert [p.path.name.startswith("standing-toe-touch-") for p in avoid.pictures] == [True]
     await chat.say("/exercise aslr")
+    still, animation = chat.last
+    assert still.title == "Active straight leg raise" and "Stop if" not in chat.text
+    assert "Lift only as high as the pelvis stays still" in still.text
+    assert [p.kind for p in still.pictures + animation.pictures] == ["still", "animation"]
+    await chat.press("More")  # the full text: setup, steps, faults, when to stop
     assert "Active straight leg raise" in chat.text and "Stop if" in chat.text
     await chat.say("/exercise toe touch")
-    assert "Skip the" in chat.text
+    assert "Skip the" in chat.text and chat.last[0].pictures == avoid.pictures
 
 
 async def test_group_chat_replies_with_health_data_are_private(coach: Coach) -> None:

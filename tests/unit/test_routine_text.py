@@ -1,5 +1,6 @@
-"""The routine and reminder texts: key cues first, "neutral" said and explained, and the minutes
-of the dose actually given (the lighter one on a lighter day)."""
+"""The routine and reminder texts: the key cue of each exercise, "neutral" said and explained,
+the minutes of the dose actually given (the lighter one on a lighter day), and all of it on one
+phone screen."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import re
 
 import pytest
 
-from bot.core.content import ROUTINE_CUES, Exercise, Library, Program, load_library
+from bot.core.content import Exercise, Library, Program, load_library
 from bot.core.reminder_plan import Kind
 from bot.core.texts import (
     NEUTRAL_BACK,
+    ROUTINE_BACK_LINE,
+    exercise_caption,
     exercise_text,
     help_text,
     phase_headline,
@@ -33,22 +36,35 @@ def cues_shown(text: str) -> dict[str, list[str]]:
         if found := re.match(r"\d+\. (.+?): ", line):
             current = found.group(1)
             shown[current] = []
-        elif line.startswith("   - "):
-            shown[current].append(line.removeprefix("   - "))
+        elif line.startswith("   "):
+            shown[current].append(line.removeprefix("   "))
     return shown
 
 
 @pytest.mark.parametrize("lighter", [False, True])
 @pytest.mark.parametrize("index", PHASES)
-def test_routine_shows_the_key_cues_first(index: int, lighter: bool) -> None:
+def test_routine_shows_the_key_cue_of_each_exercise(index: int, lighter: bool) -> None:
     text = routine_reply(LIBRARY, PROGRAM, index, lighter=lighter, private=True).text
     shown = cues_shown(text)
     assert len(shown) == len(PROGRAM.phases[index].routine)
     for item in PROGRAM.phases[index].routine:
         exercise = LIBRARY.exercise(item.exercise)
-        cues = shown[exercise.name]
-        assert len(cues) == min(ROUTINE_CUES, len(exercise.cues))
-        assert cues[: len(exercise.key_cues)] == exercise.key_cues
+        assert shown[exercise.name] == [exercise.key_cues[0]]  # the rest: /exercise, pictures
+
+
+@pytest.mark.parametrize("lighter", [False, True])
+@pytest.mark.parametrize("index", PHASES)
+def test_routine_fits_one_phone_screen(index: int, lighter: bool) -> None:
+    reply = routine_reply(LIBRARY, PROGRAM, index, lighter=lighter, private=True)
+    assert len(reply.text) < 600, len(reply.text)
+    assert len(reply.text.splitlines()) <= 12
+
+
+def test_exercise_caption_is_short_and_keeps_the_key_cue_and_dose() -> None:
+    for exercise in LIBRARY.exercises.values():
+        caption = exercise_caption(exercise)
+        assert exercise.key_cues[0] in caption and exercise.dose.describe() in caption
+        assert len(caption) < 120 < len(exercise_text(exercise)), exercise.id
 
 
 def test_the_cue_that_matters_most_is_no_longer_dropped() -> None:
@@ -102,8 +118,9 @@ def test_content_says_neutral_not_flat() -> None:
 @pytest.mark.parametrize("index", PHASES)
 def test_routine_says_neutral_and_explains_it(index: int) -> None:
     text = routine_reply(LIBRARY, PROGRAM, index, lighter=False, private=True).text
-    assert "Keep your lower back neutral on every rep." in text
-    assert text.count(NEUTRAL_BACK) == 1
+    assert text.endswith(ROUTINE_BACK_LINE)
+    assert "natural small curve" in ROUTINE_BACK_LINE and "pelvis still" in ROUTINE_BACK_LINE
+    assert "5/10" in ROUTINE_BACK_LINE and "numbness or tingling" in ROUTINE_BACK_LINE
     assert "flat and neutral" not in text
     assert "natural small curve" in NEUTRAL_BACK and "pelvis still" in NEUTRAL_BACK
     assert NEUTRAL_BACK in help_text()

@@ -26,6 +26,7 @@ import aiohttp
 import discord
 
 from bot.adapters.discord.commands import ExerciseNames, build_tree
+from bot.adapters.discord.pictures import files_and_embeds
 from bot.adapters.discord.render import NO_MENTIONS, OutgoingMessage, send_to
 from bot.adapters.discord.sync import (
     default_sync_state_path,
@@ -230,7 +231,8 @@ class CoachClient(discord.Client):
                 await followup.send(chunk, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
                 sent = True
             file = message.file()
-            if reply.edit and can_edit and not edited and not message.leading:
+            files, embeds = files_and_embeds(message.pictures)
+            if reply.edit and can_edit and not edited and not message.leading and not files:
                 # Continue the question in place: new text and buttons on the pressed message.
                 await interaction.edit_original_response(
                     content=message.content,
@@ -244,6 +246,8 @@ class CoachClient(discord.Client):
                 message.content or discord.utils.MISSING,
                 view=message.view or discord.utils.MISSING,
                 file=file or discord.utils.MISSING,
+                files=files or discord.utils.MISSING,
+                embeds=embeds or discord.utils.MISSING,
                 ephemeral=ephemeral,
                 allowed_mentions=NO_MENTIONS,
             )

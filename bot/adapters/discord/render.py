@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.adapters.discord.pictures import files_and_embeds
 from bot.adapters.toolkit import split_text
 from bot.core.messages import Button, Reply
 
@@ -92,6 +93,7 @@ class OutgoingMessage:
         rows = _button_rows(reply)
         self.view: ReplyView | None = ReplyView(rows) if rows else None
         self.image = reply.image or reply.document  # the /report PDF goes as a file too
+        self.pictures = reply.pictures
 
     def file(self) -> discord.File | None:
         if self.image is None:
@@ -100,7 +102,13 @@ class OutgoingMessage:
 
     @property
     def empty(self) -> bool:
-        return not self.leading and self.content is None and self.view is None and not self.image
+        return (
+            not self.leading
+            and self.content is None
+            and self.view is None
+            and not self.image
+            and not self.pictures
+        )
 
 
 async def send_to(channel: discord.abc.Messageable, reply: Reply) -> None:
@@ -109,6 +117,16 @@ async def send_to(channel: discord.abc.Messageable, reply: Reply) -> None:
         return
     for chunk in message.leading:
         await channel.send(chunk, allowed_mentions=NO_MENTIONS)
+    if message.pictures:
+        files, embeds = files_and_embeds(message.pictures)
+        await channel.send(
+            message.content,
+            view=message.view or discord.utils.MISSING,
+            files=files,
+            embeds=embeds,
+            allowed_mentions=NO_MENTIONS,
+        )
+        return
     file = message.file()
     if message.view is not None and file is not None:
         await channel.send(

@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated
 
 from bot.adapters.telegram.api import RetryPolicy, call
+from bot.adapters.telegram.pictures import send_pictures
 from bot.adapters.toolkit import split_text
 from bot.core.messages import Reply
 
@@ -44,12 +45,17 @@ def render(text: str, title: str | None) -> tuple[str, ParseMode | None]:
 
 
 async def send_reply(bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy) -> Message:
-    """Send one reply to one chat (photo or document, then text in pieces; buttons on the last
-    piece)."""
+    """Send one reply to one chat (pictures, a photo or a document, then text in pieces; buttons
+    on the last piece)."""
     markup = keyboard(reply)
     title_room = len(reply.title) + 1 if reply.title else 0
     pieces = split_text(reply.text, TEXT_LIMIT - title_room) if reply.text else []
     sent: Message | None = None
+
+    if reply.pictures:  # an album before the text, or one picture with it as its caption
+        sent, with_text = await send_pictures(bot, chat_id, reply, markup, policy)
+        if sent is not None and (with_text or (not pieces and markup is None)):
+            return sent
 
     if reply.image is not None:
         if reply.image.is_file():

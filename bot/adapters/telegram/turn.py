@@ -111,6 +111,7 @@ class UpdateTurn:
             or self.edited_question
             or reply.image is not None
             or reply.document is not None
+            or reply.pictures
             or len(reply.text) + (len(reply.title) + 1 if reply.title else 0) > TEXT_LIMIT
             or not reply.text
         ):

@@ -1,0 +1,124 @@
+"""A reply's exercise pictures on Telegram.
+
+Telegram has no alt-text field, so each picture's alt text goes into its caption: folded away
+in an expandable quote under the reply's own text, or as the whole caption of an album item.
+One picture carries the reply's text and buttons as its caption when they fit; several go as
+one album (`sendMediaGroup`, stills only: an album cannot hold a GIF, so an animation goes on
+its own with `sendAnimation`), and the text follows. A media group takes no buttons.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot, InlineKeyboardMarkup, InputFile, InputMediaPhoto, Message
+from telegram.constants import ParseMode
+
+from bot.adapters.telegram.api import RetryPolicy, call
+from bot.core.messages import Picture, Reply
+
+log = logging.getLogger("bot.adapters.telegram")
+
+CAPTION_LIMIT = 1024
+ALBUM_LIMIT = 10  # items in one media group
+
+
+def caption_with_alt(reply: Reply, alt: str) -> tuple[str, ParseMode | None] | None:
+    """The reply's title and text with the alt text folded under them (HTML), the alt text
+    alone when the reply has no text, or None when it does not fit a caption."""
+    if not reply.text and not reply.title:
+        return alt[:CAPTION_LIMIT], None
+    shown = len(reply.title or "") + len(reply.text) + len(alt) + 2
+    if shown > CAPTION_LIMIT:
+        return None
+    parts = [f"<b>{html.escape(reply.title)}</b>"] if reply.title else []
+    if reply.text:
+        parts.append(html.escape(reply.text))
+    parts.append(f"<blockquote expandable>{html.escape(alt)}</blockquote>")
+    return "\n".join(parts), ParseMode.HTML
+
+
+def _file(picture: Picture) -> InputFile:
+    # The file name gives the upload its content type (image/png, image/gif).
+    return InputFile(picture.path.read_bytes(), filename=picture.path.name)
+
+
+async def _one(
+    bot: Bot,
+    chat_id: int,
+    picture: Picture,
+    caption: str,
+    mode: ParseMode | None,
+    markup: InlineKeyboardMarkup | None,
+    policy: RetryPolicy,
+) -> Message:
+    if picture.kind == "animation":
+        return await call(
+            lambda: bot.send_animation(
+                chat_id, _file(picture), caption=caption, parse_mode=mode, reply_markup=markup
+            ),
+            policy,
+            "sendAnimation",
+        )
+    return await call(
+        lambda: bot.send_photo(
+            chat_id, _file(picture), caption=caption, parse_mode=mode, reply_markup=markup
+        ),
+        policy,
+        "sendPhoto",
+    )
+
+
+async def _album(
+    bot: Bot, chat_id: int, stills: Sequence[Picture], policy: RetryPolicy
+) -> Message | None:
+    sent: Message | None = None
+    for start in range(0, len(stills), ALBUM_LIMIT):
+        chunk = stills[start : start + ALBUM_LIMIT]
+        if len(chunk) == 1:  # a media group needs two items at least
+            sent = await _one(bot, chat_id, chunk[0], chunk[0].alt, None, None, policy)
+            continue
+        # Bytes, not an InputFile: the library then uploads each as its own "attach://" part.
+        media = [
+            InputMediaPhoto(
+                p.path.read_bytes(), caption=p.alt[:CAPTION_LIMIT], filename=p.path.name
+            )
+            for p in chunk
+        ]
+        messages = await call(
+            functools.partial(bot.send_media_group, chat_id, media), policy, "sendMediaGroup"
+        )
+        sent = messages[-1] if messages else sent
+    return sent
+
+
+async def send_pictures(
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    markup: InlineKeyboardMarkup | None,
+    policy: RetryPolicy,
+) -> tuple[Message | None, bool]:
+    """Send the reply's pictures; returns the last message sent and whether the reply's text
+    and buttons went with them (else the caller sends them after)."""
+    pictures = [p for p in reply.pictures if p.path.is_file()]
+    if len(pictures) < len(reply.pictures):
+        log.error("telegram: %d picture files are missing", len(reply.pictures) - len(pictures))
+    if len(pictures) == 1:
+        [picture] = pictures
+        captioned = caption_with_alt(reply, picture.alt)
+        if captioned is not None:
+            caption, mode = captioned
+            return await _one(bot, chat_id, picture, caption, mode, markup, policy), True
+        alt = picture.alt[:CAPTION_LIMIT]
+        return await _one(bot, chat_id, picture, alt, None, None, policy), False
+    stills = [p for p in pictures if p.kind == "still"]
+    sent: Message | None = await _album(bot, chat_id, stills, policy)
+    for picture in pictures:
+        if picture.kind == "animation":
+            caption = picture.alt[:CAPTION_LIMIT]
+            sent = await _one(bot, chat_id, picture, caption, None, None, policy)
+    return sent, False
