@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core import flows
 from bot.core.content import Library
 from bot.core.messages import Reply
 from bot.core.outcome_content import Lesson
@@ -25,7 +26,7 @@ from bot.core.reminder_plan import Kind
 from bot.core.texts import score_buttons
 from bot.scheduler.decide import DONE, LATE, SEND, Claim, decide, settle, to_send
 from bot.scheduler.result import TickResult
-from bot.service import checkin, outcomes, reminders, weekly
+from bot.service import morning_question, outcomes, reminders, weekly
 from storage import claims, outbox
 from storage import outcomes as outcome_rows
 
@@ -108,7 +109,7 @@ class PeopleClaims:
             else:
                 morning = None
                 if claim.morning is not None:
-                    morning = morning_question(claim, claim.morning)
+                    morning = _morning_reply(claim, claim.morning)
                     asked[claim.row.id] = morning_pending(claim.morning)
                 payload = reminders.reminder_payload(
                     self.library,
@@ -161,20 +162,20 @@ class PeopleClaims:
         return extras
 
 
-def morning_question(claim: Claim, checkin_id: int) -> Reply:
+def _morning_reply(claim: Claim, checkin_id: int) -> Reply:
     """The next morning's pain question, in words for the local hour the reminder fires at."""
     hour = claim.fire.at.astimezone(ZoneInfo(claim.row.timezone or "UTC")).hour
     return Reply(
-        checkin.morningquestion(hour),
+        morning_question.question_text(hour),
         private=True,
-        buttons=score_buttons(checkin.MORNING, "pain", checkin_id),
+        buttons=score_buttons(flows.MORNING, "pain", checkin_id),
     )
 
 
 def morning_pending(checkin_id: int) -> dict[str, Any]:
     """The morning question as the person's open question, so a typed "3" answers it; nothing
     to carry on after the answer."""
-    return {"flow": checkin.MORNING, "step": "pain", "ref": checkin_id, "then": None}
+    return {"flow": flows.MORNING, "step": "pain", "ref": checkin_id, "then": None}
 
 
 def _add_weekly(

@@ -29,7 +29,7 @@ DONE = "already checked in that day"
 NOBODY = "no reachable chat"
 
 # A reminder asks the morning question about a session of the last two days only (later, the
-# person is asked when they come in: `checkin.MORNING_WINDOW_DAYS`).
+# person is asked when they come in: `morning_question.MORNING_WINDOW_DAYS`).
 REMINDER_MORNING_DAYS = 2
 # Open questions a reminder's morning question may take the place of: itself, and the marker
 # left by a routine shown on an earlier day.

@@ -15,51 +15,44 @@ from bot.core import flows
 from bot.core.actions import Action, parse_action
 from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin, read_score
 from bot.core.clock import Clock, utc_now
-from bot.core.commands import MAX_PAUSE_DAYS, read_command
-from bot.core.content import Avoid, Exercise, Library, Phase
+from bot.core.commands import read_command
+from bot.core.content import Library
 from bot.core.free_text import Intent, Kind, read_free_text
 from bot.core.messages import Incoming, Platform, Reply
 from bot.core.numbers import whole_number
-from bot.core.schedule import parse_hhmm
 from bot.core.texts import (
     ALREADY_CHECKED_IN,
     BAD_DAY,
     BAD_DAY_FLOW,
     EMERGENCY_STOP,
     HELLO,
-    MORE,
     NOT_UNDERSTOOD,
     NUMBER_WITHOUT_QUESTION,
-    PRIVACY,
     RED_FLAG_HEARD,
     SIGN_HEARD,
-    avoid_text,
     bad_day_buttons,
-    choice_buttons,
-    exercise_by_key,
-    exercise_caption,
-    exercise_text,
     help_text,
-    more_button,
     routine_reply,
 )
-from bot.core.timezones import UnknownZone, parse_zone
 from bot.metrics import command_label, command_timer
 from bot.pictures.store import PictureStore
-from bot.reports.page import delete_reports
 from bot.service import (
     checkin,
+    decision,
     linking,
+    morning_question,
     onboarding,
     outcomes,
-    pictures,
     progress,
     reminders,
     report,
     safety,
+    settings,
     team,
     weekly,
+    your_data,
 )
+from bot.service.exercises import Exercises
 from bot.service.turn import Turn
 from bot.storage_port import Storage
 
@@ -100,6 +93,7 @@ class Coach:
         self.library = library
         self.charts_dir = charts_dir
         self.pictures = pictures  # None: text only
+        self.exercises = Exercises(library, pictures)
         charts_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         charts_dir.chmod(0o700)
         self.storage = storage
@@ -116,14 +110,14 @@ class Coach:
             "report": self._report,
             "learn": outcomes.learn,
             "summary": weekly.command,
-            "remind": self._remind,
+            "remind": settings.remind,
             "snooze": reminders.snooze_command,
-            "pause": self._pause,
-            "resume": self._resume,
-            "exercise": self._exercise,
-            "privacy": self._privacy,
-            "export": self._export,
-            "delete": self._delete,
+            "pause": settings.pause,
+            "resume": settings.resume,
+            "exercise": self.exercises.command,
+            "privacy": your_data.privacy,
+            "export": your_data.export,
+            "delete": your_data.delete,
             "help": self._help,
             "link": linking.link,
             "unlink": linking.unlink,
@@ -143,7 +137,7 @@ class Coach:
                 return await self._handle(incoming)
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
-        more = self._more(incoming.action)
+        more = self.exercises.more(incoming.action)
         if more is not None:  # an exercise's full text: nobody's data, nothing stored
             return more
         async with self.storage() as uow:
@@ -194,7 +188,7 @@ class Coach:
             return await self._answer(turn, pending, text, pressed=False)
         avoid = self.library.avoid_for(text)
         if avoid is not None:
-            return await self._avoid(avoid)
+            return await self.exercises.avoid(avoid)
         if not text:
             return [turn.private("I understand text and buttons. Send /help to see what I can do.")]
         return await self._free_words(turn, intent, after_routine)
@@ -256,11 +250,11 @@ class Coach:
         person = turn.person
         if not person.onboarded or person.safety_hold:
             return None
-        due = await checkin.morning_due(turn)
+        due = await morning_question.morning_due(turn)
         if due is None or due.morning_asked_on == turn.today:
             return None
         due.morning_asked_on = turn.today
-        return checkin.ask_morning(turn, due, then=then)
+        return morning_question.ask_morning(turn, due, then=then)
 
     async def _pressed(self, turn: Turn, payload: str) -> list[Reply]:
         action = parse_action(payload)
@@ -280,7 +274,7 @@ class Coach:
             reminders.FLOW,
             flows.CLEARED,
             flows.ROUTINE,
-            checkin.REVIEW,
+            decision.REVIEW,
             BAD_DAY_FLOW,
             outcomes.REASSESS,
             outcomes.ACTIVITIES,
@@ -303,10 +297,10 @@ class Coach:
             return await self._bad_day(turn, action.step, action.value)
         if action.flow == outcomes.REASSESS and action.step == "open":  # a reminder's button
             return await outcomes.open_reassessment(turn, action.value)
-        if action.flow == checkin.REVIEW:
+        if action.flow == decision.REVIEW:
             if (action.step, action.value) != ("ok", "yes"):
                 return [Reply("That button isn't valid any more.", alert=True, private=True)]
-            return checkin.reviewed(turn)
+            return decision.reviewed(turn)
         pending = turn.person.pending
         if pending and (pending["flow"], pending["step"], pending["ref"]) == (
             action.flow,
@@ -316,23 +310,23 @@ class Coach:
             return await self._answer(turn, pending, action.value, pressed=True)
         if not await self._owns(turn, action):
             return [_not_yours()]
-        if action.flow == checkin.MORNING:
+        if action.flow == flows.MORNING:
             # The morning question's buttons count even after the person moved on.
             try:
-                replies, _ = await checkin.answer_morning(turn, action.ref, action.value)
+                replies, _ = await morning_question.answer_morning(turn, action.ref, action.value)
             except BadAnswer as bad:
                 return [turn.private(str(bad))]
             return replies
-        if action.flow == checkin.TEST:  # a test answered after the person moved on
+        if action.flow == decision.TEST:  # a test answered after the person moved on
             try:
-                replies, _ = await checkin.answer_test(turn, action.step, action.value)
+                replies, _ = await decision.answer_test(turn, action.step, action.value)
             except BadAnswer as bad:
                 return [turn.private(str(bad))]
             return replies
         return [Reply("That question has already been answered.", alert=True, private=True)]
 
     async def _owns(self, turn: Turn, action: Action) -> bool:
-        if action.flow in {checkin.FLOW, checkin.MORNING}:
+        if action.flow in {checkin.FLOW, flows.MORNING}:
             row = await turn.uow.checkins.get(action.ref)
             return row is not None and row.person_id == turn.person.id
         return action.ref == turn.person.id
@@ -346,10 +340,10 @@ class Coach:
                 return await onboarding.answer(turn, step, value, pressed)
             if flow == checkin.FLOW:
                 return await checkin.answer(turn, step, ref, value, pressed)
-            if flow == checkin.MORNING:
+            if flow == flows.MORNING:
                 then = pending.get("then")
                 then = then if isinstance(then, str) and then else None
-                replies, carry_on = await checkin.answer_morning(turn, ref, value, then)
+                replies, carry_on = await morning_question.answer_morning(turn, ref, value, then)
                 if carry_on and then:
                     replies += await self._then(turn, then)
                 return replies
@@ -360,13 +354,13 @@ class Coach:
                 if done.resume:
                     return done.replies + await self._reask(turn, done.resume)
                 return done.replies
-            if flow == checkin.TEST:
-                replies, then_command = await checkin.answer_test(turn, step, value)
+            if flow == decision.TEST:
+                replies, then_command = await decision.answer_test(turn, step, value)
                 if then_command:
                     replies += await self._then(turn, then_command)
                 return replies
             if flow == flows.DELETE:
-                return await self._confirm_delete(turn, value, pressed)
+                return await your_data.confirm_delete(turn, value, pressed, self.charts_dir)
             if flow == outcomes.ACTIVITIES:
                 return await outcomes.answer_activities(turn, step, value, pressed)
             if flow == outcomes.REASSESS:
@@ -385,15 +379,17 @@ class Coach:
         if flow in {outcomes.ACTIVITIES, outcomes.REASSESS}:
             turn.person.pending = pending  # answers so far are kept in it
             return [await outcomes.ask_again(turn)]
-        if flow in {checkin.FLOW, checkin.MORNING} and isinstance(ref, int):
+        if flow in {checkin.FLOW, flows.MORNING} and isinstance(ref, int):
             row = await turn.uow.checkins.get(ref)
             if row is None or row.person_id != turn.person.id:
                 return []
-            if flow == checkin.MORNING:
+            if flow == flows.MORNING:
                 if row.morning_pain is not None:
                     return []
                 then = pending.get("then")
-                return [checkin.ask_morning(turn, row, then if isinstance(then, str) else None)]
+                return [
+                    morning_question.ask_morning(turn, row, then if isinstance(then, str) else None)
+                ]
             if row.completed_at is None and row.local_date == turn.today:
                 turn.person.pending = pending  # the team a check-in came from stays with it
                 return [checkin.question(turn, row, step)]
@@ -411,14 +407,14 @@ class Coach:
     async def _start(self, turn: Turn, args: str) -> list[Reply]:
         person = turn.person
         if person.safety_hold:
-            return self._held(turn)
+            return safety.held(turn)
         if args == "checkin" and person.onboarded:
             return await self._checkin(turn, "")
         return onboarding.start(turn)
 
     async def _routine(self, turn: Turn, args: str) -> list[Reply]:
         if turn.person.safety_hold:
-            return self._held(turn)
+            return safety.held(turn)
         if not turn.incoming.is_private:
             # A group sees the starter routine only: a person's phase and a lighter dose follow
             # from their pain reports, so those stay in private chat.
@@ -426,7 +422,7 @@ class Coach:
             note = (
                 "Your own phase and dose: press Done to check in, or send /routine to me privately."
             )
-            album = await self._album(turn.program.phases[0], private=False)
+            album = await self.exercises.album(turn.program.phases[0], private=False)
             return [*album, replace(starter, text=f"{starter.text}\n\n{note}")]
         reply = routine_reply(
             self.library,
@@ -439,11 +435,11 @@ class Coach:
         if args.startswith(team.DONE_PREFIX) and team_id is not None:
             reply = team.from_team(reply, team_id)  # opened from a team post
         pending = turn.person.pending
-        if not pending or pending.get("flow") == checkin.MORNING:
+        if not pending or pending.get("flow") == flows.MORNING:
             # A "done" or a bare number typed next means this routine (see `_free_words`); a
             # morning question gone past still counts by its buttons.
             turn.ask(AFTER_ROUTINE, "done", turn.person.id, on=turn.today.isoformat())
-        album = await self._album(turn.phase, private=reply.private)
+        album = await self.exercises.album(turn.phase, private=reply.private)
         if safety.is_paused(turn):
             return [turn.private("Your program is paused (/resume to end it)."), *album, reply]
         return [*album, reply]
@@ -457,7 +453,7 @@ class Coach:
 
     async def _checkin(self, turn: Turn, args: str) -> list[Reply]:
         if turn.person.safety_hold:
-            return self._held(turn)
+            return safety.held(turn)
         if not turn.person.onboarded:
             return [turn.private("Let's get you set up first.")] + onboarding.start(turn)
         if args.startswith("pain="):  # a bare number typed right after the routine
@@ -489,180 +485,6 @@ class Coach:
             return replies
         return [Reply("I'll send your report privately.")] + replies
 
-    async def _remind(self, turn: Turn, args: str) -> list[Reply]:
-        words = args.split()
-        if not words:
-            return [
-                turn.private(
-                    reminders.describe(turn)
-                    + "\nChange it with /remind HH:MM [time zone] [days], e.g. "
-                    "/remind 07:30 Europe/Berlin mon,wed,fri, or /remind off."
-                )
-            ]
-        if words[0].lower() == "evening":
-            return [turn.private(reminders.set_evening(turn, words[1:]))]
-        if words[0].lower() == "off":
-            reminders.turn_off(turn)
-            return [turn.private("Daily reminders are off. /remind 07:30 turns them back on.")]
-        try:
-            at = parse_hhmm(words[0])
-        except ValueError as error:
-            return [turn.private(f"{error} Example: /remind 07:30 Europe/Berlin")]
-        days: int | None = None
-        rest = words[1:]
-        if rest:
-            try:
-                days = reminders.read_days(rest[-1])
-                rest = rest[:-1]
-            except ValueError:
-                days = None
-        if rest:
-            try:
-                match = parse_zone(" ".join(rest))
-            except UnknownZone as unknown:
-                unclear_days = reminders.days_problem(rest)
-                if unclear_days is not None:
-                    return [turn.private(unclear_days)]
-                return [turn.private(onboarding.zone_problem(" ".join(rest), unknown))]
-            turn.person.timezone = match.zone
-        elif not turn.person.timezone:
-            return [turn.private("Add your time zone, e.g. /remind 07:30 Europe/Berlin")]
-        reminders.set_time(turn, at, days)
-        text = reminders.describe(turn)
-        if turn.person.safety_hold:
-            text += (
-                " Nothing will be sent while your program is on hold after a safety answer; "
-                "reminders start again once a clinician has cleared you."
-            )
-        elif safety.is_paused(turn):
-            text += " Nothing will be sent while you're paused; /resume starts them again."
-        return [turn.private(text)]
-
-    async def _pause(self, turn: Turn, args: str) -> list[Reply]:
-        days: int | None = None
-        if args:
-            days = whole_number(args, max_digits=3)
-            if days is None or not 1 <= days <= MAX_PAUSE_DAYS:
-                return [
-                    turn.private(f"Pause for how many days? A number from 1 to {MAX_PAUSE_DAYS}.")
-                ]
-        until = await safety.pause(turn, days)
-        when = (
-            "until you send /resume"
-            if until == safety.UNTIL_RESUMED
-            else f"until {until.astimezone(turn.zone):%a %d %b}"
-        )
-        return [
-            turn.private(
-                f"Paused {when}: no reminders, and your phase stays where it is. "
-                "Look after yourself; gentle walking usually helps a sore back."
-            )
-        ]
-
-    async def _resume(self, turn: Turn, args: str) -> list[Reply]:
-        person = turn.person
-        if person.safety_hold:
-            return self._held(turn)
-        if not safety.is_paused(turn):
-            return [turn.private("You're not paused. /routine shows today's plan.")]
-        await safety.resume(turn)
-        reminders.reschedule(turn)
-        return [turn.private("Welcome back! Reminders are on again. /routine shows today's plan.")]
-
-    async def _exercise(self, turn: Turn, args: str) -> list[Reply]:
-        if not args:
-            names = ", ".join(e.name for e in self.library.exercises.values())
-            return [Reply(f"Which one? /exercise NAME. I know: {names}.")]
-        found = self.library.find_exercise(args)
-        if found is not None:
-            return await self._one_exercise(found)
-        avoid = self.library.avoid_for(args)
-        if avoid is not None:
-            return await self._avoid(avoid)
-        guesses = ", ".join(e.name for e in self.library.suggest_exercises(args))
-        if guesses:
-            return [Reply(f"I don't know that exercise. Did you mean: {guesses}?")]
-        names = ", ".join(e.name for e in self.library.exercises.values())
-        return [Reply(f"I don't know that exercise. I know: {names}. Send /exercise NAME.")]
-
-    async def _one_exercise(self, exercise: Exercise) -> list[Reply]:
-        """The still with a short caption and "More" for the full text, then the animation;
-        the full text alone when there are no pictures."""
-        drawn = (
-            ()
-            if self.pictures is None
-            else await pictures.or_none(pictures.for_exercise(self.pictures, exercise))
-        )
-        if not drawn:
-            return [Reply(exercise_text(exercise), title=exercise.name)]
-        still, animation = drawn
-        caption = Reply(
-            exercise_caption(exercise),
-            title=exercise.name,
-            buttons=((more_button(exercise),),),
-            pictures=(still,),
-        )
-        return [caption, Reply("", pictures=(animation,))]
-
-    def _more(self, payload: str | None) -> list[Reply] | None:
-        """ "More" under an exercise's picture, pressed by anyone: None when the payload is not
-        one (a forged "More" naming no exercise is refused here too, before any storage)."""
-        action = parse_action(payload) if payload else None
-        if action is None or action.flow != flows.EXERCISE:
-            return None
-        found = exercise_by_key(self.library, action.value)
-        if action.step != MORE or action.ref != 0 or found is None:
-            return [Reply("That button isn't valid any more.", alert=True, private=True)]
-        return [Reply(exercise_text(found), title=found.name)]
-
-    async def _avoid(self, entry: Avoid) -> list[Reply]:
-        """Why to skip it, under the wrong movement crossed out beside its replacement."""
-        drawn = (
-            ()
-            if self.pictures is None
-            else await pictures.or_none(pictures.for_avoid(self.pictures, self.library, entry))
-        )
-        return [Reply(avoid_text(self.library, entry), pictures=drawn)]
-
-    async def _album(self, phase: Phase, *, private: bool) -> list[Reply]:
-        """A routine's stills as one album, to go before its text (none without pictures)."""
-        if self.pictures is None:
-            return []
-        drawn = await pictures.or_none(pictures.for_routine(self.pictures, self.library, phase))
-        return [Reply("", pictures=drawn, private=private)] if drawn else []
-
-    async def _privacy(self, turn: Turn, args: str) -> list[Reply]:
-        return [Reply(PRIVACY)]
-
-    async def _export(self, turn: Turn, args: str) -> list[Reply]:
-        return [turn.private(await progress.export(turn), title="Your data")]
-
-    async def _delete(self, turn: Turn, args: str) -> list[Reply]:
-        turn.ask(flows.DELETE, "confirm", turn.person.id)
-        return [
-            turn.private(
-                "This deletes everything I know about you: answers, progress and settings. "
-                "It cannot be undone. Type DELETE or press the button to confirm.",
-                buttons=choice_buttons(
-                    flows.DELETE,
-                    "confirm",
-                    turn.person.id,
-                    [("Delete everything", "yes"), ("Keep", "no")],
-                ),
-            )
-        ]
-
-    async def _confirm_delete(self, turn: Turn, value: str, pressed: bool) -> list[Reply]:
-        turn.clear_pending()
-        # A press of "Delete everything" or the typed word DELETE; anything else keeps the data.
-        if value != "DELETE" and not (pressed and value == "yes"):
-            return [turn.private("Kept. Nothing was deleted.", edit=True)]
-        person_id = turn.person.id
-        await turn.uow.people.delete(person_id)
-        await asyncio.to_thread(progress.delete_charts, self.charts_dir, person_id)
-        await asyncio.to_thread(delete_reports, self.charts_dir, person_id)
-        return [turn.private("Done: everything about you is deleted. /start begins afresh.")]
-
     async def _help(self, turn: Turn, args: str) -> list[Reply]:
         return [Reply(help_text())]
 
@@ -672,19 +494,10 @@ class Coach:
             turn.person.lighter_dose = True  # a calm check-in lifts it again
             return await self._command(turn, "routine", "")
         if step == "pause" and value == "3":
-            return await self._pause(turn, "3")
+            return await settings.pause(turn, "3")
         return [Reply("That button isn't valid any more.", alert=True, private=True)]
 
     # Safety -----------------------------------------------------------------------------------
-
-    def _held(self, turn: Turn) -> list[Reply]:
-        return [
-            turn.private(
-                "Your program is on hold after a safety answer, until a clinician has checked "
-                "you. When they have cleared you to exercise, press the button.",
-                buttons=safety.clearance_buttons(turn),
-            )
-        ]
 
     async def _cleared(self, turn: Turn) -> list[Reply]:
         person = turn.person

@@ -374,7 +374,7 @@ def reminder_reply(
     day: date | None = None,
 ) -> Reply:
     """The reminder message; with `morning` (the next-morning pain question from
-    `checkin.ask_morning`) that question comes first, in the same message."""
+    `morning_question.ask_morning`) that question comes first, in the same message."""
     text = reminder_text(library, program_id, phase_index, lighter, kind)
     row = reminder_buttons(person_id, kind, day)
     if morning is None:

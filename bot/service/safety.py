@@ -147,3 +147,14 @@ async def answer_screen(turn: Turn, step: str, value: str) -> ScreenDone:
         "get help straight away."
     )
     return ScreenDone([clear], then or None, resume)
+
+
+def held(turn: Turn) -> list[Reply]:
+    """What every exercise prompt says while the person is on a safety hold."""
+    return [
+        turn.private(
+            "Your program is on hold after a safety answer, until a clinician has checked "
+            "you. When they have cleared you to exercise, press the button.",
+            buttons=clearance_buttons(turn),
+        )
+    ]

@@ -28,7 +28,7 @@ from bot.core.content import Library, Program
 from bot.core.messages import Reply
 from bot.core.progression import Session, calm_run
 from bot.core.reminder_plan import weekdays_of
-from bot.service import checkin, safety
+from bot.service import decision, safety
 from bot.service.turn import Turn
 from bot.storage_port import Storage
 from storage.models import CheckIn, Person
@@ -151,7 +151,7 @@ def _caveat(person: Person, day: int) -> str:
 
 
 def _sessions(rows: Sequence[CheckIn]) -> list[Session]:
-    return [checkin.session_of(c) for c in rows if c.pain_during is not None]
+    return [decision.session_of(c) for c in rows if c.pain_during is not None]
 
 
 def _plural(count: int, word: str) -> str:

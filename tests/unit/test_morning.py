@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.core.morning import LastSession, morning_due
 from bot.core.reminder_plan import Fire, Kind
 from bot.scheduler.decide import DONE, SEND, Claim, settle
-from bot.service.checkin import MORNING_WINDOW_DAYS
+from bot.service.morning_question import MORNING_WINDOW_DAYS
 from storage.claims import RecentCheckins
 
 TODAY = date(2027, 1, 5)
