@@ -15,6 +15,8 @@ def python(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.Compl
     environment = {
         **os.environ,
         "COACH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'start.sqlite3'}",
+        # An empty picture folder: a cached picture would need no drawing, hence no import.
+        "COACH_PICTURES_DIR": str(tmp_path / "pictures"),
     }
     for name in ("COACH_TELEGRAM_TOKEN", "COACH_DISCORD_TOKEN"):
         environment.pop(name, None)
@@ -56,17 +58,25 @@ def test_building_the_coach_does_not_import_matplotlib(tmp_path: Path) -> None:
 
 
 def test_coach_chat_imports_matplotlib_only_to_draw(tmp_path: Path) -> None:
-    onboarding = ["/start", "None of these", "None of these", "3", "6", "Berlin", "07:30"]
+    onboarding = ["/start", "None of these", "None of these", "3", "6", "Skip", "Berlin", "07:30"]
     talk = python(
         ["-X", "importtime", "-m", "bot", "chat", "--user", "lazy"],
         tmp_path,
-        stdin="\n".join([*onboarding, "/routine"]) + "\n",
+        stdin="\n".join([*onboarding, "/help"]) + "\n",
     )
     assert talk.returncode == 0, talk.stderr
     assert "You're all set" in talk.stdout
     modules = imported(talk.stderr)
     assert "sqlalchemy" in modules  # the listing is real
     assert not {m for m in modules if m.split(".")[0] == "matplotlib"}
+
+    # /routine draws the exercise pictures the first time: now matplotlib comes in.
+    routine = python(
+        ["-X", "importtime", "-m", "bot", "chat", "--user", "lazy"], tmp_path, stdin="/routine\n"
+    )
+    assert routine.returncode == 0, routine.stderr
+    assert "(picture: " in routine.stdout
+    assert "matplotlib.figure" in imported(routine.stderr)
 
     # The same person checks in and asks for /progress: now a chart is drawn, so it imports.
     chart = python(
