@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -56,8 +57,16 @@ class SqlPeople:
             display_name=display_name[:128],
             last_seen=now,
         )
-        self.session.add_all([person, identity])
-        await self.session.flush()
+        try:
+            async with self.session.begin_nested():
+                self.session.add_all([person, identity])
+        except IntegrityError:
+            # The same chat's first message was handled at the same moment elsewhere (a double
+            # tap, another replica): theirs is committed now, so this message uses it.
+            found = await self.identity(platform, user_ref, lock=True)
+            if found is None:
+                raise
+            return found
         return identity
 
     async def add_person(self, person: Person) -> None:
