@@ -26,7 +26,7 @@ from bot.core.reminder_plan import Kind
 from bot.core.texts import score_buttons
 from bot.scheduler.decide import DONE, LATE, SEND, Claim, decide, settle, to_send
 from bot.scheduler.result import TickResult
-from bot.service import morning_question, outcomes, reminders, weekly
+from bot.service import morning_question, outcomes, reminder_message, weekly
 from storage import claims, outbox
 from storage import outcomes as outcome_rows
 
@@ -111,7 +111,7 @@ class PeopleClaims:
                 if claim.morning is not None:
                     morning = _morning_reply(claim, claim.morning)
                     asked[claim.row.id] = morning_pending(claim.morning)
-                payload = reminders.reminder_payload(
+                payload = reminder_message.reminder_payload(
                     self.library,
                     person_id=claim.row.id,
                     program_id=claim.row.program_id,

@@ -29,7 +29,7 @@ from bot.logs import failure
 from bot.pacing import Monotonic, Pacer, is_group
 from bot.ports import Delivery, Sender
 from bot.scheduler.result import TickResult
-from bot.service import reminders, weekly
+from bot.service import reminder_message, weekly
 from storage import outbox
 from storage.unit_of_work import SqlStorage
 
@@ -153,7 +153,7 @@ class Courier:
         """The row's replies; None when there is nothing to send (counted and recorded here)."""
         summary_of = weekly.marked_person(row.payload)
         if summary_of is None:
-            return [reminders.reply_from_json(item) for item in row.payload]
+            return [reminder_message.reply_from_json(item) for item in row.payload]
         try:
             replies = await weekly.weekly_replies(
                 SqlStorage(self.sessions),

@@ -44,6 +44,7 @@ from bot.service import (
     onboarding,
     outcomes,
     progress,
+    reminder_message,
     reminders,
     report,
     safety,
@@ -271,7 +272,7 @@ class Coach:
         if action.flow == team.FLOW:  # "Start my routine": whoever presses it in the team's chat
             return await team.pressed(turn, action, self._private_routine)
         personal = {
-            reminders.FLOW,
+            reminder_message.FLOW,
             flows.CLEARED,
             flows.ROUTINE,
             decision.REVIEW,
@@ -281,8 +282,8 @@ class Coach:
         }
         if action.flow in personal and action.ref != turn.person.id:
             return [_not_yours()]
-        if action.flow == reminders.FLOW:  # a reminder's Start / Later / Skip today
-            if action.step == reminders.START:
+        if action.flow == reminder_message.FLOW:  # a reminder's Start / Later / Skip today
+            if action.step == reminder_message.START:
                 return await self._command(turn, "routine", "")
             return await reminders.pressed(turn, action.step, action.value)
         if action.flow == flows.ROUTINE:  # "Show today's routine" after onboarding

@@ -456,7 +456,7 @@ def reminder_extras(
 def add_to_reminder(
     payload: dict[str, Any], person_id: int, lesson: Lesson | None, window: Window | None
 ) -> dict[str, Any]:
-    """A reminder's payload (`reminders.reminder_payload`) with the lesson after its text and
+    """A reminder's payload (`reminder_message.reminder_payload`) with the lesson after its text and
     the reassessment's button under its own."""
     out = dict(payload)
     if lesson is not None:

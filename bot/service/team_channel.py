@@ -17,7 +17,7 @@ from bot.core.content import Library
 from bot.core.messages import Button, Reply
 from bot.core.names import public_name
 from bot.core.texts import phase_headline
-from bot.service import reminders
+from bot.service import reminder_message
 from bot.service.team import DIGEST_DAYS, FLOW, GENERIC_HEADLINE, START
 from storage.teams import MemberWeek
 
@@ -36,7 +36,7 @@ def post_reply(library: Library, team_id: int) -> Reply:
 
 
 def post_payload(library: Library, team_id: int) -> dict[str, Any]:
-    return reminders.reply_to_json(post_reply(library, team_id))
+    return reminder_message.reply_to_json(post_reply(library, team_id))
 
 
 def week_of(digest_day: date) -> tuple[date, date]:
@@ -82,4 +82,6 @@ def digest_text(weeks: Sequence[MemberWeek], first: date, last: date) -> str:
 
 
 def digest_payload(weeks: Sequence[MemberWeek], first: date, last: date) -> dict[str, Any]:
-    return reminders.reply_to_json(Reply(digest_text(weeks, first, last), title="Team digest"))
+    return reminder_message.reply_to_json(
+        Reply(digest_text(weeks, first, last), title="Team digest")
+    )

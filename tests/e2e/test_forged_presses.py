@@ -27,7 +27,7 @@ from bot.core.actions import Action, parse_action
 from bot.core.messages import Platform
 from bot.core.reminder_plan import Kind
 from bot.core.texts import more_button
-from bot.service import reminders, team
+from bot.service import reminder_message, team
 from bot.service.coach import Coach
 from storage.models import Base, Identity, Person, Team, TeamMember
 from tests.chat import Chat, FakeClock
@@ -227,7 +227,7 @@ class Table:
         for label, step in (("Skip today", "skip"), ("Later", "later"), ("Start", "start")):
             [button] = [
                 b
-                for b in reminders.reminder_buttons(mine, Kind.REMINDER, today)
+                for b in reminder_message.reminder_buttons(mine, Kind.REMINDER, today)
                 if b.label == label
             ]
             kind = f"rm:{step}"

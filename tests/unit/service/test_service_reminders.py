@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.messages import Reply
 from bot.core.reminder_plan import Kind
-from bot.service import reminders
+from bot.service import reminder_message
 from tests.chat import Chat, FakeClock
 from tests.unit.service.fakes import Tables
 
@@ -15,7 +15,7 @@ def a_reminder(person_id: int, clock: FakeClock) -> Reply:
     day = clock.now.date()  # 09:00 in Berlin: the same local day
     return Reply(
         "Time for today's routine",
-        buttons=(reminders.reminder_buttons(person_id, Kind.REMINDER, day),),
+        buttons=(reminder_message.reminder_buttons(person_id, Kind.REMINDER, day),),
     )
 
 
