@@ -20,7 +20,7 @@ from bot.core.texts import (
     routine_minutes,
     routine_reply,
 )
-from bot.service.reminders import reminder_text
+from bot.service.reminder_message import reminder_text
 from tests.unit.test_content import REAL_CONTENT
 
 LIBRARY: Library = load_library(REAL_CONTENT)
