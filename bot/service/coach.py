@@ -8,11 +8,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from bot.config import DEFAULT_CHARTS
 from bot.core import flows
-from bot.core.actions import Action, parse_action
+from bot.core.actions import parse_action
 from bot.core.answers import MAX_TEXT, BadAnswer, clean_text, read_quick_checkin, read_score
 from bot.core.clock import Clock, utc_now
 from bot.core.commands import read_command
@@ -23,7 +22,6 @@ from bot.core.numbers import whole_number
 from bot.core.texts import (
     ALREADY_CHECKED_IN,
     BAD_DAY,
-    BAD_DAY_FLOW,
     EMERGENCY_STOP,
     HELLO,
     NOT_UNDERSTOOD,
@@ -37,14 +35,14 @@ from bot.core.texts import (
 from bot.metrics import command_label, command_timer
 from bot.pictures.store import PictureStore
 from bot.service import (
+    buttons,
     checkin,
-    decision,
     linking,
     morning_question,
     onboarding,
     outcomes,
     progress,
-    reminder_message,
+    questions,
     reminders,
     report,
     safety,
@@ -169,14 +167,14 @@ class Coach:
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         incoming = turn.incoming
         if incoming.action is not None:
-            return await self._pressed(turn, incoming.action)
+            return await buttons.pressed(self, turn, incoming.action)
         raw = incoming.text or ""
         if len(raw) > MAX_TEXT:
             return [turn.private("That message is too long for me. Please keep it short.")]
         text = clean_text(raw)
         typed = read_command(text)
         if typed is not None:
-            return await self._command(turn, typed.name, typed.args)
+            return await self.command(turn, typed.name, typed.args)
         intent = read_free_text(text, self.library)
         if intent.red_flag:  # at any point of any conversation, before anything else
             return await self._red_flag_words(turn, intent)
@@ -186,7 +184,7 @@ class Coach:
             after_routine = pending.get("on") == turn.today.isoformat()
             pending = None
         if pending:
-            return await self._answer(turn, pending, text, pressed=False)
+            return await questions.answer(self, turn, pending, text, pressed=False)
         avoid = self.library.avoid_for(text)
         if avoid is not None:
             return await self.exercises.avoid(avoid)
@@ -216,7 +214,7 @@ class Coach:
             if await checkin.done_today(turn):
                 return [turn.private(ALREADY_CHECKED_IN)]
             args = f"pain={intent.value}" if intent.kind is Kind.NUMBER else ""
-            return await self._command(turn, "checkin", args)
+            return await self.command(turn, "checkin", args)
         if intent.kind is Kind.NUMBER:
             return [turn.private(NUMBER_WITHOUT_QUESTION.format(value=intent.value))]
         if intent.kind is Kind.BAD_DAY:
@@ -227,7 +225,7 @@ class Coach:
             return [turn.private(HELLO)]
         return [turn.private(NOT_UNDERSTOOD)]
 
-    async def _command(self, turn: Turn, name: str, args: str) -> list[Reply]:
+    async def command(self, turn: Turn, name: str, args: str) -> list[Reply]:
         handler = self.commands.get(name)
         if handler is None:
             return [turn.private(f"I don't know that command.\n\n{help_text()}")]
@@ -257,151 +255,12 @@ class Coach:
         due.morning_asked_on = turn.today
         return morning_question.ask_morning(turn, due, then=then)
 
-    async def _pressed(self, turn: Turn, payload: str) -> list[Reply]:
-        action = parse_action(payload)
-        if action is None:
-            log.info("refused a malformed button payload")
-            return [Reply("That button isn't valid any more.", alert=True, private=True)]
-        if (
-            action.flow == flows.ROUTINE and action.ref == 0
-        ):  # "Done" under a routine: anyone's own check-in
-            # Through the command path, so yesterday's morning question comes first.
-            replies = await self._command(turn, "checkin", "")
-            team.began_from(turn, action.value)  # "t<id>": the routine came from a team post
-            return replies
-        if action.flow == team.FLOW:  # "Start my routine": whoever presses it in the team's chat
-            return await team.pressed(turn, action, self._private_routine)
-        personal = {
-            reminder_message.FLOW,
-            flows.CLEARED,
-            flows.ROUTINE,
-            decision.REVIEW,
-            BAD_DAY_FLOW,
-            outcomes.REASSESS,
-            outcomes.ACTIVITIES,
-        }
-        if action.flow in personal and action.ref != turn.person.id:
-            return [_not_yours()]
-        if action.flow == reminder_message.FLOW:  # a reminder's Start / Later / Skip today
-            if action.step == reminder_message.START:
-                return await self._command(turn, "routine", "")
-            return await reminders.pressed(turn, action.step, action.value)
-        if action.flow == flows.ROUTINE:  # "Show today's routine" after onboarding
-            if (action.step, action.value) != ("open", "1"):
-                return [Reply("That button isn't valid any more.", alert=True, private=True)]
-            return await self._command(turn, "routine", "")
-        if action.flow == flows.CLEARED:
-            if (action.step, action.value) != ("ok", "yes"):
-                return [Reply("That button isn't valid any more.", alert=True, private=True)]
-            return await self._cleared(turn)
-        if action.flow == BAD_DAY_FLOW:
-            return await self._bad_day(turn, action.step, action.value)
-        if action.flow == outcomes.REASSESS and action.step == "open":  # a reminder's button
-            return await outcomes.open_reassessment(turn, action.value)
-        if action.flow == decision.REVIEW:
-            if (action.step, action.value) != ("ok", "yes"):
-                return [Reply("That button isn't valid any more.", alert=True, private=True)]
-            return decision.reviewed(turn)
-        pending = turn.person.pending
-        if pending and (pending["flow"], pending["step"], pending["ref"]) == (
-            action.flow,
-            action.step,
-            action.ref,
-        ):
-            return await self._answer(turn, pending, action.value, pressed=True)
-        if not await self._owns(turn, action):
-            return [_not_yours()]
-        if action.flow == flows.MORNING:
-            # The morning question's buttons count even after the person moved on.
-            try:
-                replies, _ = await morning_question.answer_morning(turn, action.ref, action.value)
-            except BadAnswer as bad:
-                return [turn.private(str(bad))]
-            return replies
-        if action.flow == decision.TEST:  # a test answered after the person moved on
-            try:
-                replies, _ = await decision.answer_test(turn, action.step, action.value)
-            except BadAnswer as bad:
-                return [turn.private(str(bad))]
-            return replies
-        return [Reply("That question has already been answered.", alert=True, private=True)]
-
-    async def _owns(self, turn: Turn, action: Action) -> bool:
-        if action.flow in {checkin.FLOW, flows.MORNING}:
-            row = await turn.uow.checkins.get(action.ref)
-            return row is not None and row.person_id == turn.person.id
-        return action.ref == turn.person.id
-
-    async def _answer(
-        self, turn: Turn, pending: dict[str, object], value: str, pressed: bool
-    ) -> list[Reply]:
-        flow, step, ref = str(pending["flow"]), str(pending["step"]), int(str(pending["ref"]))
-        try:
-            if flow == onboarding.FLOW:
-                return await onboarding.answer(turn, step, value, pressed)
-            if flow == checkin.FLOW:
-                return await checkin.answer(turn, step, ref, value, pressed)
-            if flow == flows.MORNING:
-                then = pending.get("then")
-                then = then if isinstance(then, str) and then else None
-                replies, carry_on = await morning_question.answer_morning(turn, ref, value, then)
-                if carry_on and then:
-                    replies += await self._then(turn, then)
-                return replies
-            if flow == safety.SCREEN:
-                done = await safety.answer_screen(turn, step, value)
-                if done.then:
-                    return done.replies + await self._then(turn, done.then)
-                if done.resume:
-                    return done.replies + await self._reask(turn, done.resume)
-                return done.replies
-            if flow == decision.TEST:
-                replies, then_command = await decision.answer_test(turn, step, value)
-                if then_command:
-                    replies += await self._then(turn, then_command)
-                return replies
-            if flow == flows.DELETE:
-                return await your_data.confirm_delete(turn, value, pressed, self.charts_dir)
-            if flow == outcomes.ACTIVITIES:
-                return await outcomes.answer_activities(turn, step, value, pressed)
-            if flow == outcomes.REASSESS:
-                return await outcomes.answer_reassessment(turn, step, value, pressed)
-        except BadAnswer as bad:
-            # Nothing was changed: the same question stays open.
-            return [turn.private(str(bad))]
-        turn.clear_pending()
-        return [turn.private("I lost track of that question. Send /help.")]
-
-    async def _reask(self, turn: Turn, pending: dict[str, Any]) -> list[Reply]:
-        """Put again the question the screen interrupted (onboarding, check-in, morning)."""
-        flow, step, ref = pending.get("flow"), str(pending.get("step")), pending.get("ref")
-        if flow == onboarding.FLOW:
-            return [onboarding.ask(turn, step)]
-        if flow in {outcomes.ACTIVITIES, outcomes.REASSESS}:
-            turn.person.pending = pending  # answers so far are kept in it
-            return [await outcomes.ask_again(turn)]
-        if flow in {checkin.FLOW, flows.MORNING} and isinstance(ref, int):
-            row = await turn.uow.checkins.get(ref)
-            if row is None or row.person_id != turn.person.id:
-                return []
-            if flow == flows.MORNING:
-                if row.morning_pain is not None:
-                    return []
-                then = pending.get("then")
-                return [
-                    morning_question.ask_morning(turn, row, then if isinstance(then, str) else None)
-                ]
-            if row.completed_at is None and row.local_date == turn.today:
-                turn.person.pending = pending  # the team a check-in came from stays with it
-                return [checkin.question(turn, row, step)]
-        return []
-
-    async def _then(self, turn: Turn, then: str) -> list[Reply]:
+    async def carry_on(self, turn: Turn, then: str) -> list[Reply]:
         """Carry on with the command a question interrupted. The question was private, so what
         follows is too (a Discord button on a private reply still comes from the channel)."""
         name, _, args = then[1:].partition(" ")
         alone = replace(turn, incoming=replace(turn.incoming, is_private=True))
-        return [replace(reply, private=True) for reply in await self._command(alone, name, args)]
+        return [replace(reply, private=True) for reply in await self.command(alone, name, args)]
 
     # Commands ---------------------------------------------------------------------------------
 
@@ -445,11 +304,11 @@ class Coach:
             return [turn.private("Your program is paused (/resume to end it)."), *album, reply]
         return [*album, reply]
 
-    async def _private_routine(self, turn: Turn, team_id: int) -> list[Reply]:
+    async def private_routine(self, turn: Turn, team_id: int) -> list[Reply]:
         """/routine as if sent in the person's private chat (onboarding first if needed), its
         "Done" remembering the team post it came from (also after a morning question first)."""
         alone = replace(turn, incoming=replace(turn.incoming, is_private=True))
-        replies = await self._command(alone, "routine", f"{team.DONE_PREFIX}{team_id}")
+        replies = await self.command(alone, "routine", f"{team.DONE_PREFIX}{team_id}")
         return [replace(reply, private=True) for reply in replies]
 
     async def _checkin(self, turn: Turn, args: str) -> list[Reply]:
@@ -489,18 +348,18 @@ class Coach:
     async def _help(self, turn: Turn, args: str) -> list[Reply]:
         return [Reply(help_text())]
 
-    async def _bad_day(self, turn: Turn, step: str, value: str) -> list[Reply]:
+    async def bad_day(self, turn: Turn, step: str, value: str) -> list[Reply]:
         """The choices offered on a bad day: a lighter routine today, or a short pause."""
         if step == "light" and value == "1":
             turn.person.lighter_dose = True  # a calm check-in lifts it again
-            return await self._command(turn, "routine", "")
+            return await self.command(turn, "routine", "")
         if step == "pause" and value == "3":
             return await settings.pause(turn, "3")
         return [Reply("That button isn't valid any more.", alert=True, private=True)]
 
     # Safety -----------------------------------------------------------------------------------
 
-    async def _cleared(self, turn: Turn) -> list[Reply]:
+    async def cleared(self, turn: Turn) -> list[Reply]:
         person = turn.person
         if not person.safety_hold:
             return [Reply("You're not on hold.", alert=True, private=True)]
@@ -526,7 +385,3 @@ def _starts(payload: str) -> bool:
     if action is None:
         return False
     return action.flow == team.FLOW or (action.flow == flows.ROUTINE and action.ref == 0)
-
-
-def _not_yours() -> Reply:
-    return Reply("That button belongs to someone else's conversation.", alert=True, private=True)
