@@ -1,6 +1,7 @@
 """Outcomes in the conversation: the person's own activities (asked at onboarding, or once after
-a check-in for people who started before), the 4-weekly reassessment, the weekly lesson and
-/learn. The rules are `bot.core.outcomes`; the rows go through `uow.outcomes`.
+a check-in for people who started before), the 4-weekly reassessment, and what rides in a
+reminder (the lessons themselves are `bot.service.lessons`). The rules are `bot.core.outcomes`;
+the rows go through `uow.outcomes`.
 
 Both questionnaires keep their answers so far in the person's open question (`pending`), like
 the check-in does, so a restart in the middle loses nothing; the rows are written at the end.
@@ -26,12 +27,12 @@ from bot.core.outcomes import (
     activity_change,
     add_activity,
     lesson_due,
-    lessons_in_order,
     pain_change,
     reassessment_due,
     review_reasons,
 )
 from bot.core.texts import score_buttons
+from bot.service.lessons import lesson_text
 from bot.service.turn import Turn
 from bot.storage_port import NewActivity
 
@@ -358,51 +359,6 @@ async def after_checkin(turn: Turn) -> list[Reply]:
     if window is None:
         return []
     return [_first_reassessment_question(turn, window)]
-
-
-# --- lessons ----------------------------------------------------------------------------------
-
-
-def lesson_text(lesson: Lesson) -> str:
-    return f"{lesson.title}. {lesson.text}"
-
-
-async def lesson_for_reminder(turn: Turn) -> Lesson | None:
-    """The week's lesson, marked seen (it goes out with the reminder being rendered)."""
-    seen = await turn.uow.outcomes.lessons_seen(turn.person.id)
-    lesson = lesson_due(
-        turn.library.lessons, seen, turn.today, turn.library.outcomes.lessons.every_days
-    )
-    if lesson is not None:
-        await turn.uow.outcomes.mark_lesson_seen(turn.person.id, lesson.id, turn.today, turn.now)
-    return lesson
-
-
-async def learn(turn: Turn, args: str) -> list[Reply]:
-    """/learn: the list, marked read or not; /learn N: lesson N in full (now read)."""
-    lessons = lessons_in_order(turn.library.lessons)
-    if not lessons:
-        return [Reply("No lessons yet.")]
-    seen = await turn.uow.outcomes.lessons_seen(turn.person.id)
-    if not args:
-        lines = [
-            f"{n}. {lesson.title}" + (" (read)" if lesson.id in seen else "")
-            for n, lesson in enumerate(lessons, start=1)
-        ]
-        return [
-            Reply(
-                "Short lessons, one a week with your reminder:\n"
-                + "\n".join(lines)
-                + "\nSend /learn 1 (or another number) to read one now.",
-                title="Lessons",
-            )
-        ]
-    number = args.strip()
-    if not number.isdigit() or not 1 <= int(number) <= len(lessons):
-        return [Reply(f"Send /learn and a number from 1 to {len(lessons)}.")]
-    lesson = lessons[int(number) - 1]
-    await turn.uow.outcomes.mark_lesson_seen(turn.person.id, lesson.id, turn.today, turn.now)
-    return [Reply(lesson.text, title=lesson.title)]
 
 
 async def ask_again(turn: Turn) -> Reply:
