@@ -137,7 +137,7 @@ async def onboard(handle: Handle, person: Person) -> None:
     await press(handle, person, "None of these", None)
     await press(handle, person, "None of these", None)
     await press(handle, person, "2", None)
-    for answer in ("6", "Berlin", "07:30"):
+    for answer in ("6", "Skip", "Berlin", "07:30"):
         await send(handle, person, None, answer)
     if "all set" not in text_of(person):
         raise AssertionError(f"onboarding did not finish: {text_of(person)[:200]!r}")

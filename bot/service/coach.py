@@ -91,8 +91,7 @@ class Coach:
     ) -> None:
         self.library = library
         self.charts_dir = charts_dir
-        self.pictures = pictures  # None: text only
-        self.exercises = Exercises(library, pictures)
+        self.exercises = Exercises(library, pictures)  # pictures None: text only
         charts_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         charts_dir.chmod(0o700)
         self.storage = storage
@@ -122,6 +121,15 @@ class Coach:
             "unlink": linking.unlink,
             "team": team.command,
         }
+
+    @property
+    def pictures(self) -> PictureStore | None:
+        """The exercise pictures (None: text only), kept by `self.exercises`."""
+        return self.exercises.pictures
+
+    @pictures.setter
+    def pictures(self, store: PictureStore | None) -> None:
+        self.exercises.pictures = store
 
     async def close(self) -> None:
         await self.storage.close()

@@ -48,6 +48,8 @@ class Call:
     result: Any = None
     token: str = TOKEN
     at: float = field(default_factory=time.perf_counter)  # when the fake received it
+    # The fake's uploads by file id, so a file sent again by its id still reads as that file.
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -79,9 +81,27 @@ class Call:
         order a media group lists them."""
         media = self.params.get("media")
         if isinstance(media, list):
-            names = [str(item.get("media", "")).removeprefix("attach://") for item in media]
-            return [self.params[name] for name in names if isinstance(self.params.get(name), dict)]
-        return [v for v in self.params.values() if isinstance(v, dict) and "head" in v]
+            found = [self._file(str(item.get("media", ""))) for item in media]
+            return [item for item in found if item is not None]
+        sent = [self.params.get(name) for name in ("photo", "animation", "document")]
+        found = [self._file(item) if isinstance(item, str) else item for item in sent]
+        return [item for item in found if isinstance(item, dict) and "head" in item]
+
+    def reused(self) -> int:
+        """How many of this call's files were sent by the file id of an earlier upload."""
+        media = self.params.get("media")
+        named = (
+            [str(item.get("media", "")) for item in media]
+            if isinstance(media, list)
+            else [self.params.get(n) for n in ("photo", "animation")]
+        )
+        return sum(1 for item in named if isinstance(item, str) and item in self.uploads)
+
+    def _file(self, named: str) -> dict[str, Any] | None:
+        if named.startswith("attach://"):
+            found = self.params.get(named.removeprefix("attach://"))
+            return found if isinstance(found, dict) else None
+        return self.uploads.get(named)
 
     @property
     def captions(self) -> list[str]:
@@ -119,6 +139,8 @@ class FakeTelegram:
     # Group chat id -> the supergroup it was upgraded to (sends answer migrate_to_chat_id).
     migrations: dict[int, int] = field(default_factory=dict)
     webhook: Params | None = None
+    # Uploaded files by the file id the fake gave them: a file id sent again must be one of these.
+    file_ids: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Pending updates per bot token: more than one bot may poll the same fake (bench).
@@ -443,7 +465,7 @@ class FakeTelegram:
         if isinstance(result, web.Response):  # the method refused the request
             self._record(Call(method, params, result.status, token=token))
             return result
-        self._record(Call(method, params, 200, result, token=token))
+        self._record(Call(method, params, 200, result, token=token, uploads=self.file_ids))
         return web.json_response({"ok": True, "result": result})
 
     def _message(self, params: Params, **fields: Any) -> dict[str, Any]:
@@ -499,8 +521,19 @@ class FakeTelegram:
     async def _m_sendMessage(self, params: Params) -> Any:
         return self._message(params, text=params.get("text", ""))
 
+    def _stored(self, sent: Any) -> str | None:
+        """The file id of an upload (a new one), or of a file id sent again (None: unknown)."""
+        if isinstance(sent, dict):
+            file_id = f"F{len(self.file_ids) + 1}"
+            self.file_ids[file_id] = sent
+            return file_id
+        return str(sent) if str(sent) in self.file_ids else None
+
     async def _m_sendPhoto(self, params: Params) -> Any:
-        photo = [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]
+        file_id = self._stored(params.get("photo"))
+        if file_id is None:
+            return _error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 10, "height": 10}]
         fields: dict[str, Any] = {"photo": photo}
         if params.get("caption"):
             fields["caption"] = params["caption"]
@@ -516,24 +549,30 @@ class FakeTelegram:
         return self._message(params, **fields)
 
     async def _m_sendAnimation(self, params: Params) -> Any:
-        animation = {"file_id": "a1", "file_unique_id": "ua1", "width": 10, "height": 10}
+        file_id = self._stored(params.get("animation"))
+        if file_id is None:
+            return _error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        animation = {"file_id": file_id, "file_unique_id": file_id, "width": 10, "height": 10}
         fields: dict[str, Any] = {"animation": animation, "document": animation}
         if params.get("caption"):
             fields["caption"] = params["caption"]
         return self._message(params, **fields)
 
     async def _m_sendMediaGroup(self, params: Params) -> Any:
-        """Each item's file comes as its own multipart part, named by "attach://<part>"."""
+        """Each item's file comes as its own multipart part, named by "attach://<part>", or
+        as the file id of an earlier upload."""
         media = params.get("media")
         if not isinstance(media, list) or not 2 <= len(media) <= 10:
             return _error(400, "Bad Request: wrong number of media items")
         group = str(next(self._message_ids))
         messages = []
         for item in media:
-            part = str(item.get("media", "")).removeprefix("attach://")
-            if not isinstance(params.get(part), dict):
+            named = str(item.get("media", ""))
+            part = named.removeprefix("attach://")
+            file_id = self._stored(params.get(part) if named.startswith("attach://") else named)
+            if file_id is None:
                 return _error(400, "Bad Request: wrong file identifier/HTTP URL specified")
-            photo = [{"file_id": part, "file_unique_id": part, "width": 10, "height": 10}]
+            photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 10, "height": 10}]
             fields: dict[str, Any] = {"photo": photo, "media_group_id": group}
             if item.get("caption"):
                 fields["caption"] = item["caption"]

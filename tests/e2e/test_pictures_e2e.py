@@ -160,6 +160,23 @@ async def test_telegram_routine_album_comes_before_a_one_screen_text(
     assert button(text, "Done")  # the buttons stay on the text: a media group takes none
 
 
+async def test_telegram_sends_a_picture_again_by_its_file_id(
+    tg_fake: FakeTelegram, tg_settings: Settings, tg_coach: Any
+) -> None:
+    """Uploaded once, then sent by the file id Telegram gave it: a warm routine uploads nothing."""
+    fake, library = tg_fake, tg_coach.library
+    phase = library.default_program().phases[0]
+    async with running_telegram(fake, tg_settings, tg_coach):
+        await onboard(fake, ANA)
+        first = await said(fake, ANA, "/routine")
+        await fake.wait_for("sendMessage", lambda p: "Phase 1" in p["text"], since=first)
+        again = await said(fake, ANA, "/routine")
+        await fake.wait_for("sendMessage", lambda p: "Phase 1" in p["text"], since=again)
+    [album] = fake.calls_to("sendMediaGroup", since=again)
+    assert album.reused() == len(phase.routine)  # no upload: every item by its file id
+    check_album(album, stills_of(library, phase), ids_of(library, phase))  # still the stills
+
+
 async def test_telegram_exercise_still_short_caption_more_and_animation(
     tg_fake: FakeTelegram, tg_settings: Settings, tg_coach: Any
 ) -> None:

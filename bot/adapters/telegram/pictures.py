@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, InputMediaPhoto, Message
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot.adapters.telegram.api import RetryPolicy, call
 from bot.core.messages import Picture, Reply
@@ -24,6 +25,11 @@ log = logging.getLogger("bot.adapters.telegram")
 
 CAPTION_LIMIT = 1024
 ALBUM_LIMIT = 10  # items in one media group
+
+# Telegram's file id of each picture already uploaded by this process, by file path: a picture
+# is sent by its id after the first time, so a routine's album costs no upload once warm. A
+# picture's path holds its content hash, so a changed picture is uploaded anew.
+_uploaded: dict[str, str] = {}
 
 
 def caption_with_alt(reply: Reply, alt: str) -> tuple[str, ParseMode | None] | None:
@@ -41,9 +47,22 @@ def caption_with_alt(reply: Reply, alt: str) -> tuple[str, ParseMode | None] | N
     return "\n".join(parts), ParseMode.HTML
 
 
-def _file(picture: Picture) -> InputFile:
-    # The file name gives the upload its content type (image/png, image/gif).
+def _file(picture: Picture) -> InputFile | str:
+    """The picture's file id when it was uploaded before, else the file itself (its name gives
+    the upload its content type: image/png, image/gif)."""
+    known = _uploaded.get(str(picture.path))
+    if known is not None:
+        return known
     return InputFile(picture.path.read_bytes(), filename=picture.path.name)
+
+
+def _remember(picture: Picture, message: Message | None) -> None:
+    if message is None:
+        return
+    if message.animation is not None:
+        _uploaded[str(picture.path)] = message.animation.file_id
+    elif message.photo:
+        _uploaded[str(picture.path)] = message.photo[-1].file_id
 
 
 async def _one(
@@ -56,20 +75,23 @@ async def _one(
     policy: RetryPolicy,
 ) -> Message:
     if picture.kind == "animation":
-        return await call(
+        sent: Message = await call(
             lambda: bot.send_animation(
                 chat_id, _file(picture), caption=caption, parse_mode=mode, reply_markup=markup
             ),
             policy,
             "sendAnimation",
         )
-    return await call(
-        lambda: bot.send_photo(
-            chat_id, _file(picture), caption=caption, parse_mode=mode, reply_markup=markup
-        ),
-        policy,
-        "sendPhoto",
-    )
+    else:
+        sent = await call(
+            lambda: bot.send_photo(
+                chat_id, _file(picture), caption=caption, parse_mode=mode, reply_markup=markup
+            ),
+            policy,
+            "sendPhoto",
+        )
+    _remember(picture, sent)
+    return sent
 
 
 async def _album(
@@ -81,16 +103,21 @@ async def _album(
         if len(chunk) == 1:  # a media group needs two items at least
             sent = await _one(bot, chat_id, chunk[0], chunk[0].alt, None, None, policy)
             continue
-        # Bytes, not an InputFile: the library then uploads each as its own "attach://" part.
+        # A file id when uploaded before; else bytes, not an InputFile: the library then
+        # uploads each as its own "attach://" part.
         media = [
             InputMediaPhoto(
-                p.path.read_bytes(), caption=p.alt[:CAPTION_LIMIT], filename=p.path.name
+                _uploaded.get(str(p.path)) or p.path.read_bytes(),
+                caption=p.alt[:CAPTION_LIMIT],
+                filename=p.path.name,
             )
             for p in chunk
         ]
         messages = await call(
             functools.partial(bot.send_media_group, chat_id, media), policy, "sendMediaGroup"
         )
+        for picture, message in zip(chunk, messages, strict=False):
+            _remember(picture, message)
         sent = messages[-1] if messages else sent
     return sent
 
@@ -104,6 +131,26 @@ async def send_pictures(
 ) -> tuple[Message | None, bool]:
     """Send the reply's pictures; returns the last message sent and whether the reply's text
     and buttons went with them (else the caller sends them after)."""
+    known = [p for p in reply.pictures if str(p.path) in _uploaded]
+    try:
+        return await _send_pictures(bot, chat_id, reply, markup, policy)
+    except BadRequest:
+        if not known:
+            raise
+        # A file id Telegram no longer knows (another bot token, say): upload them again.
+        log.info("telegram: %d picture file ids refused, uploading again", len(known))
+        for picture in known:
+            _uploaded.pop(str(picture.path), None)
+        return await _send_pictures(bot, chat_id, reply, markup, policy)
+
+
+async def _send_pictures(
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    markup: InlineKeyboardMarkup | None,
+    policy: RetryPolicy,
+) -> tuple[Message | None, bool]:
     pictures = [p for p in reply.pictures if p.path.is_file()]
     if len(pictures) < len(reply.pictures):
         log.error("telegram: %d picture files are missing", len(reply.pictures) - len(pictures))
