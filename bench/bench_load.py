@@ -52,6 +52,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column  # noqa: E402
 from bot.bootstrap import build_coach  # noqa: E402
 from bot.config import SOURCE_CONTENT, Settings  # noqa: E402
 from bot.core.messages import Incoming, Platform, Reply  # noqa: E402
+from storage import db  # noqa: E402
 
 POSTGRES_ADMIN = os.environ.get(
     "COACH_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
@@ -403,6 +404,7 @@ async def bench_database(
     print(f"\n== {label} (load average {loadavg()} at start)", flush=True)
     coach = await build_coach(Settings(database_url=url, content_dir=SOURCE_CONTENT), clock=clock)
     engine = bare_engine(url)
+    same_engine: AsyncEngine | None = None
     people = [Person(f"p{i}") for i in range(max(ks))]
     try:
         began = time.perf_counter()
@@ -411,10 +413,16 @@ async def bench_database(
         await bare_setup(engine, len(people))
         print(f"{len(people)} people onboarded in {time.perf_counter() - began:.1f} s", flush=True)
         bare_sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # The same bare transaction on the coach's own engine (storage.db.create_engine: on
+        # SQLite the inline connection, on PostgreSQL the checkout ping): what the driver alone
+        # is worth, beside what the coach adds on top of it.
+        same_engine = db.create_engine(url)
+        same_sessions = async_sessionmaker(same_engine, expire_on_commit=False)
 
         header = (
             f"{'K':>4} | {'coach msg/s':>11} {'p50 ms':>7} {'p99 ms':>7} | {'bare tx/s':>9} "
-            f"{'p50 ms':>7} {'p99 ms':>7} | {'rate c/b':>8} {'p99 c/b':>7} | load"
+            f"{'p50 ms':>7} {'p99 ms':>7} | {'rate c/b':>8} {'p99 c/b':>7} | "
+            f"{'same-engine tx/s':>16} {'c/s':>5} | load"
         )
         print(header)
         print("-" * len(header))
@@ -427,33 +435,43 @@ async def bench_database(
                 person = min(mine, key=lambda p: p.day)
                 await one_day(coach.handle, person, samples)
 
-            async def bare_loop(worker: int, samples: Samples) -> None:
-                started = time.perf_counter()
-                async with bare_sessions() as session, session.begin():
-                    row = (await session.scalars(select(BareRow).filter_by(id=worker))).one()
-                    row.count += 1
-                finished = time.perf_counter()
-                samples.append((finished, finished - started))
+            def bare_loop(
+                sessions: async_sessionmaker[Any],
+            ) -> Callable[[int, Samples], Awaitable[None]]:
+                async def loop(worker: int, samples: Samples) -> None:
+                    started = time.perf_counter()
+                    async with sessions() as session, session.begin():
+                        row = (await session.scalars(select(BareRow).filter_by(id=worker))).one()
+                        row.count += 1
+                    finished = time.perf_counter()
+                    samples.append((finished, finished - started))
+
+                return loop
 
             ours = await run_load(k, coach_loop, warm, seconds)
-            bare = await run_load(k, bare_loop, warm, seconds)
+            bare = await run_load(k, bare_loop(bare_sessions), warm, seconds)
+            same = await run_load(k, bare_loop(same_sessions), warm, seconds)
             print(
                 f"{k:>4} | {ours.rate:>11.0f} {ours.p50 * 1e3:>7.2f} {ours.p99 * 1e3:>7.2f} | "
                 f"{bare.rate:>9.0f} {bare.p50 * 1e3:>7.2f} {bare.p99 * 1e3:>7.2f} | "
-                f"{ours.rate / bare.rate:>8.2f} {ours.p99 / bare.p99:>7.2f} | {loadavg()}",
+                f"{ours.rate / bare.rate:>8.2f} {ours.p99 / bare.p99:>7.2f} | "
+                f"{same.rate:>16.0f} {ours.rate / same.rate:>5.2f} | {loadavg()}",
                 flush=True,
             )
             if k == 1:
                 print(
                     f"     K=1: a message costs {ours.mean / bare.mean:.2f}x a bare transaction "
                     f"(mean {ours.mean * 1e3:.2f} / {bare.mean * 1e3:.2f} ms; "
-                    f"p50 ratio {ours.p50 / bare.p50:.2f})",
+                    f"p50 ratio {ours.p50 / bare.p50:.2f}); "
+                    f"{ours.mean / same.mean:.2f}x one on the coach's engine "
+                    f"(mean {same.mean * 1e3:.2f} ms)",
                     flush=True,
                 )
 
         with counting():
             counts = await count_per_message(coach.handle)
             bare_count = await measured(bare_loop_once(bare_sessions))
+            same_count = await measured(bare_loop_once(same_sessions))
         trip_word = "thread hops" if label.startswith("SQLite") else "round trips"
         print(f"\nper message ({label}): statements, {trip_word}")
         for name, counted in counts.items():
@@ -465,10 +483,16 @@ async def bench_database(
             f"  {'bare transaction':<44} {bare_count.statements:>3} statements "
             f"{bare_count.trips:>4} {trip_word}"
         )
+        print(
+            f"  {'bare transaction, coach engine':<44} {same_count.statements:>3} statements "
+            f"{same_count.trips:>4} {trip_word}"
+        )
         print(f"load average at end: {loadavg()}", flush=True)
     finally:
         await coach.close()
         await engine.dispose()
+        if same_engine is not None:
+            await same_engine.dispose()
 
 
 async def bare_loop_once(sessions: async_sessionmaker[Any]) -> None:

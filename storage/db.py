@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.util import await_only
 
+from storage.sqlite_inline import creator
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -23,7 +25,8 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, hide_parameters=True)
+        # No thread hop per statement: see storage.sqlite_inline.
+        engine = create_async_engine(url, hide_parameters=True, async_creator=creator(parsed))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_async_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
@@ -48,7 +51,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")  # ON DELETE CASCADE needs it
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # No busy timeout here: storage.sqlite_inline waits for a lock without blocking the loop.
     cursor.close()
 
 
