@@ -239,6 +239,11 @@ class Outcomes(Protocol):
         ...
 
 
+class StoreConnectionLost(Exception):
+    """The connection to the store broke before the unit of work committed (a database restart):
+    nothing of it was kept, so the whole unit of work can run again on a new connection."""
+
+
 class UnitOfWork(Protocol):
     """One transaction's worth of reads and changes."""
 
@@ -261,7 +266,9 @@ class UnitOfWork(Protocol):
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        """Commit when the block ended normally, roll back otherwise."""
+        """Commit when the block ended normally, roll back otherwise. A connection lost before
+        the commit is raised as `StoreConnectionLost`; one lost during the commit is not (the
+        commit may have landed)."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +32,39 @@ def create_engine(url: str) -> AsyncEngine:
         return engine
     engine = create_async_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
     event.listen(engine.sync_engine, "checkout", _ping)
+    event.listen(engine.sync_engine, "checkin", _returned)
     return engine
 
 
+PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection rests before it is pinged
+
+
 def _ping(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """A PostgreSQL restart leaves dead connections in the pool: test each one as it is taken;
-    a dead one makes the pool replace it and every older one. This is `pool_pre_ping` in one
-    round trip instead of three (SQLAlchemy's asyncpg ping wraps a prepared `;` in BEGIN and
-    ROLLBACK). A driver-side "is it closed?" check would cost none, but misses a connection the
-    server is closing right now: the restart test failed with it 3 times in 5."""
+    """A PostgreSQL restart leaves dead connections in the pool: a connection the server closed
+    is replaced, and one that rested a while is tested with one round trip (`pool_pre_ping`
+    costs three: SQLAlchemy's asyncpg ping wraps a prepared `;` in BEGIN and ROLLBACK). Under
+    load connections rest for milliseconds and go out unpinged: one round trip fewer per
+    transaction. A connection that dies in that short rest fails its first statement; the pool
+    then replaces every older connection, and the unit of work raises `StoreConnectionLost` so
+    the coach runs the message again (nothing was committed)."""
+    connection = record.driver_connection
+    if _seen_closed(connection):
+        raise exc.InvalidatePoolError("pooled connection is closed")
+    rested = time.monotonic() - record.info.get("returned_at", 0.0)
+    if rested < PING_AFTER_IDLE:
+        return
     try:
-        await_only(record.driver_connection.execute("SELECT 1"))
+        await_only(connection.execute("SELECT 1"))
     except Exception as error:  # whatever a dead connection raises, a new one is the cure
         raise exc.InvalidatePoolError("pooled connection is gone") from error
+
+
+def _seen_closed(connection: Any) -> bool:
+    return bool(connection.is_closed())
+
+
+def _returned(_dbapi_connection: Any, record: Any) -> None:
+    record.info["returned_at"] = time.monotonic()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -53,8 +53,15 @@ def creator(url: URL) -> Callable[[], Awaitable[InlineConnection]]:
     async def connect() -> InlineConnection:
         # check_same_thread off: the pool may close a connection from a garbage-collection
         # pass on another thread; every use is still one at a time (SQLAlchemy's mutex).
-        kwargs["check_same_thread"] = False
-        return InlineConnection(sqlite3.connect(*args, timeout=0.0, **kwargs), patience)
+        connection = sqlite3.connect(
+            args[0],
+            timeout=0.0,
+            check_same_thread=False,
+            detect_types=int(kwargs.get("detect_types", 0)),
+            cached_statements=int(kwargs.get("cached_statements", 128)),
+            uri=bool(kwargs.get("uri", False)),
+        )
+        return InlineConnection(connection, patience)
 
     return connect
 

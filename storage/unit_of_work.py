@@ -6,9 +6,18 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from types import TracebackType
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.storage_port import CheckIns, Links, Outbox, Outcomes, People, Teams
+from bot.storage_port import (
+    CheckIns,
+    Links,
+    Outbox,
+    Outcomes,
+    People,
+    StoreConnectionLost,
+    Teams,
+)
 from storage.repositories.checkins import SqlCheckIns
 from storage.repositories.links import SqlLinks
 from storage.repositories.outbox import SqlOutbox
@@ -61,6 +70,10 @@ class SqlUnitOfWork:
         trace: TracebackType | None,
     ) -> None:
         await self._stack.__aexit__(kind, error, trace)
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            # Raised inside the block, so before the commit: the transaction died with the
+            # connection and the pool has already replaced it.
+            raise StoreConnectionLost from error
 
 
 class SqlStorage:

@@ -53,7 +53,7 @@ from bot.service import (
 )
 from bot.service.exercises import Exercises
 from bot.service.turn import Turn
-from bot.storage_port import Storage
+from bot.storage_port import Storage, StoreConnectionLost
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +139,18 @@ class Coach:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         with command_timer(command_label(incoming.text, incoming.action)):
             if self._one_at_a_time is None:
-                return await self._handle(incoming)
+                return await self._answer(incoming)
             async with self._one_at_a_time:
-                return await self._handle(incoming)
+                return await self._answer(incoming)
+
+    async def _answer(self, incoming: Incoming) -> list[Reply]:
+        try:
+            return await self._handle(incoming)
+        except StoreConnectionLost:
+            # The database restarted under this message before anything was kept; the store
+            # has a new connection now. Once: a second loss is a real outage.
+            log.warning("database connection lost mid-message; handling it again")
+            return await self._handle(incoming)
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         more = self.exercises.more(incoming.action)

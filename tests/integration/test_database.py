@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
@@ -35,9 +36,22 @@ async def test_upgrade_creates_every_table(database_url: str) -> None:
         await engine.dispose()
 
 
-async def test_postgres_restart_loses_nothing(postgres_url: str) -> None:
+@pytest.mark.parametrize("case", ["pinged", "seen closed", "unnoticed"])
+async def test_postgres_restart_loses_nothing(
+    postgres_url: str,
+    case: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Every server connection is killed (as in a restart); the coach reconnects and the
-    check-in in progress carries on."""
+    check-in in progress carries on, whichever way the pool meets the dead connection:
+    "pinged" (it rested long enough to be tested with a round trip), "seen closed" (rested
+    briefly: handed out unless the driver already saw the server close it) or "unnoticed"
+    (handed out while the server is closing it: its first statement fails and the coach
+    handles the message again on a new connection)."""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0 if case == "pinged" else 3600.0)
+    if case == "unnoticed":
+        monkeypatch.setattr(db, "_seen_closed", lambda _connection: False)
     clock = FakeClock()
     coach = await build_coach(
         Settings(database_url=postgres_url, content_dir=SOURCE_CONTENT), clock=clock
@@ -58,6 +72,9 @@ async def test_postgres_restart_loses_nothing(postgres_url: str) -> None:
             await admin.close()
         assert killed >= 1
         await chat.press("No")
+        retried = "handling it again" in caplog.text
+        if case != "seen closed":  # there the driver may or may not have seen it yet
+            assert retried == (case == "unnoticed"), caplog.text
         assert "flat" in chat.text
         await chat.say("yes")
         await chat.say("7")
