@@ -69,16 +69,18 @@ async def test_a_write_waits_for_another_connection_without_blocking_the_loop(
     other.execute("BEGIN IMMEDIATE")  # the write lock, as another process would hold it
     other.execute("UPDATE tally SET n = 100 WHERE id = 1")
     ticks = 0
+    ran_on = asyncio.Event()
 
     async def ticker() -> None:
         nonlocal ticks
         while True:
             await asyncio.sleep(0.001)
             ticks += 1
+            if ticks == 20:
+                ran_on.set()
 
     async def release_later() -> None:
-        while ticks < 20:  # the loop ran on while our write waited
-            await asyncio.sleep(0.001)
+        await ran_on.wait()  # the loop ran on while our write waited
         other.execute("COMMIT")
 
     async def write() -> None:
