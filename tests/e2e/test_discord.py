@@ -238,8 +238,13 @@ def _answers(interaction: Interaction) -> Callable[[Call], bool]:
     )
 
 
-async def answer(fake: FakeDiscord, interaction: Interaction, since: int = 0) -> Call:
-    return await fake.wait_for(_answers(interaction), since=since)
+async def answer(
+    fake: FakeDiscord,
+    interaction: Interaction,
+    since: int = 0,
+    timeout: float = 5.0,  # noqa: ASYNC109 - the fake's API: one deadline per wait
+) -> Call:
+    return await fake.wait_for(_answers(interaction), since=since, timeout=timeout)
 
 
 async def answers(fake: FakeDiscord, interaction: Interaction, count: int) -> list[Call]:
@@ -1026,7 +1031,8 @@ async def test_real_coach_commands_and_unreachable(
     async with running(settings, real_coach, tmp_path, exercise_names=names) as client:
         for name, options in (("help", {}), ("privacy", {}), ("exercise", {"name": "dead bug"})):
             interaction = await fake.slash(name, user=BEN, guild_id=GUILD, **options)
-            reply = await answer(fake, interaction)
+            # /exercise may draw its picture first (a cold cache: seconds on a busy machine).
+            reply = await answer(fake, interaction, timeout=60.0)
             assert reply.flags & EPHEMERAL and reply.json["content"]
         found = await fake.autocomplete("exercise", "name", user=BEN, name="dead")
         choices = (await callback(fake, found)).json["data"]["choices"]
