@@ -127,4 +127,3 @@ async def session(person: Person, routine: Turn) -> None:
     for label in ("2", "No", "Yes", "7"):  # pain, leg, neutral, deadlift comfort
         step = await person.press(step, label)
     assert "Logged" in step.messages[-1].text, step.messages[-1].text
-

@@ -40,7 +40,7 @@ EXPECTED = {
         ("press 'Skip'", [EDIT]),
         ("Berlin", [TEXT]),  # the zone understood and the reminder time asked
         ("press '07:00'", [TEXT]),
-        ("press \"Show today's routine\"", [ALBUM, TEXT]),  # an album takes no buttons
+        ('press "Show today\'s routine"', [ALBUM, TEXT]),  # an album takes no buttons
         *SESSION,
     ],
     2: [
