@@ -17,6 +17,7 @@ from bot.core.clock import Clock, utc_now
 from bot.core.commands import read_command
 from bot.core.content import Library
 from bot.core.free_text import Intent, Kind, read_free_text
+from bot.core.joining import join_replies  # one message where one will do
 from bot.core.messages import Incoming, Platform, Reply
 from bot.core.numbers import whole_number
 from bot.core.texts import (
@@ -139,9 +140,9 @@ class Coach:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         with command_timer(command_label(incoming.text, incoming.action)):
             if self._one_at_a_time is None:
-                return await self._answer(incoming)
+                return join_replies(await self._answer(incoming))
             async with self._one_at_a_time:
-                return await self._answer(incoming)
+                return join_replies(await self._answer(incoming))
 
     async def _answer(self, incoming: Incoming) -> list[Reply]:
         try:

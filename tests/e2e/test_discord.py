@@ -921,8 +921,11 @@ async def _press_label(fake: FakeDiscord, message_id: int, label: str, who: Pers
 
 async def _onboard(fake: FakeDiscord, who: Person) -> None:
     start = await fake.slash("start", user=who)
-    welcome, question = await answers(fake, start, 2)
-    assert "not a diagnosis" in welcome.json["content"]
+    [question] = await answers(fake, start, 1)  # the welcome and the first question: one
+    assert "not a diagnosis" in question.json["content"]
+    assert "safety check" in question.json["content"] and "None of these" in buttons(
+        message_of(question)
+    )
     message_id = int(message_of(question)["id"])
     for label in ("None of these", "None of these", "3", "6", "Skip"):
         [step] = await _press_label(fake, message_id, label, who)
@@ -934,11 +937,12 @@ async def _onboard(fake: FakeDiscord, who: Person) -> None:
     is_dm_post = lambda call: (  # noqa: E731
         call.route == "channel_message" and call.params["channel_id"] == str(dm)
     )
-    await fake.wait_for(is_dm_post, since=since)
-    asked = await fake.wait_for(is_dm_post, since=fake.find(is_dm_post, since)[0].index + 1)
-    assert "Europe/Berlin" in fake.find(is_dm_post, since)[0].json["content"]
+    asked = await fake.wait_for(is_dm_post, since=since)  # the zone and the time question
+    assert "Europe/Berlin" in asked.json["content"] and "What time" in asked.json["content"]
     [done] = await _press_label(fake, int(message_of(asked)["id"]), "07:00", who)
     assert "all set" in done.json["content"]
+    assert len(fake.find(_answers(start))) == 1  # /start said it all in one message
+    assert len(fake.find(is_dm_post, since)) == 1
 
 
 async def test_real_coach_onboarding_and_checkin_by_buttons(
@@ -947,8 +951,10 @@ async def test_real_coach_onboarding_and_checkin_by_buttons(
     async with running(settings, real_coach, tmp_path):
         await _onboard(fake, ANN)
         start = await fake.slash("checkin", user=ANN, guild_id=GUILD)
-        intro, question = await answers(fake, start, 2)
-        assert intro.flags & EPHEMERAL and question.flags & EPHEMERAL
+        [question] = await answers(fake, start, 1)  # "Nice work." and the first question
+        assert question.flags & EPHEMERAL
+        assert "Four quick questions" in question.json["content"]
+        assert "DURING" in question.json["content"]
         message_id = int(message_of(question)["id"])
         for label in ("2", "No", "Yes", "7"):
             await _press_label(fake, message_id, label, ANN)
@@ -970,7 +976,7 @@ async def test_real_coach_button_from_before_a_restart(
         async with running(settings, first, tmp_path):
             await _onboard(fake, ANN)
             start = await fake.slash("checkin", user=ANN)
-            _, question = await answers(fake, start, 2)
+            [question] = await answers(fake, start, 1)
             message_id = int(message_of(question)["id"])
     finally:
         await first.close()
@@ -993,7 +999,7 @@ async def test_real_coach_refuses_another_members_press_and_forgeries(
         await _onboard(fake, ANN)
         await answer(fake, await fake.slash("help", user=BEN, guild_id=GUILD))  # Ben is known
         start = await fake.slash("checkin", user=ANN, guild_id=GUILD)
-        _, question = await answers(fake, start, 2)
+        [question] = await answers(fake, start, 1)
         message = message_of(question)
         before = dict(message)
 
@@ -1137,7 +1143,8 @@ async def test_real_coach_team_setup_daily_post_and_digest(
             # The check-in from that routine stays private, and the channel hears she did it.
             done = buttons(message_of(routine))["Done - check in"]
             press = await fake.press(int(message_of(routine)["id"]), done, user=ANN)
-            _, question = await answers(fake, press, 2)
+            [question] = await answers(fake, press, 1)
+            assert "Four quick questions" in question.json["content"]
             for label in ("2", "No", "Yes", "7"):
                 await _press_label(fake, int(message_of(question)["id"]), label, ANN)
             last = fake.find(lambda call: call.route in ("followup", "followup_edit"))[-1]
@@ -1225,7 +1232,8 @@ async def test_real_coach_member_shows_then_hides_their_name(
             # The check-in from the team post's routine: no "ann did today's routine" line.
             done = buttons(message_of(routine))["Done - check in"]
             press = await fake.press(int(message_of(routine)["id"]), done, user=ANN)
-            _, question = await answers(fake, press, 2)
+            [question] = await answers(fake, press, 1)
+            assert "Four quick questions" in question.json["content"]
             for label in ("2", "No", "Yes", "7"):
                 await _press_label(fake, int(message_of(question)["id"]), label, ANN)
             last = fake.find(lambda call: call.route in ("followup", "followup_edit"))[-1]

@@ -1032,8 +1032,11 @@ async def test_real_coach_in_a_group_keeps_health_data_private(
         assert "Phase 1" in routine.text  # the routine itself is for everyone
         await say(telegram_fake, ANA, "/checkin 4 yes 6", is_to(GROUP), chat_id=GROUP)
         logged = await telegram_fake.wait_for("sendMessage", is_to(ANA), since=mark)
-        # "Done" pressed in the group: the check-in questions go to Ana's private chat.
+        # "Done" pressed in the group: the check-in questions go to Ana's private chat, and
+        # the group is told once they went.
+        done = telegram_fake.mark()
         question = await press(telegram_fake, ANA, routine, "Done", lambda p: "DURING" in p["text"])
+        await telegram_fake.wait_for("sendMessage", is_to(GROUP), since=done)
         # And when the private chat is closed, the group gets a deep link only.
         telegram_fake.fail_next(
             "sendMessage",
