@@ -21,7 +21,9 @@ from storage.models import SendBudget
 HORIZON = 30.0  # seconds: legitimately, a few in-flight batches at most
 
 
-async def reserve(session: AsyncSession, platform: str, count: int, gap: float, now: float) -> float:
+async def reserve(
+    session: AsyncSession, platform: str, count: int, gap: float, now: float
+) -> float:
     """Take `count` slots `gap` seconds apart; the time of the first."""
     span = count * gap
     start = func.greatest(func.least(SendBudget.next_slot, now + HORIZON), now)

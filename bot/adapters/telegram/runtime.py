@@ -156,9 +156,7 @@ class TelegramAdapter:
         self._push_bot: TolerantBot | None = None
         if pushes is None:
             self._push_bot = _bot(settings, rate_limit=False, pool=64)
-            pushes = TelegramSender(
-                self._push_bot, paid_broadcast=settings.telegram_paid_broadcast
-            )
+            pushes = TelegramSender(self._push_bot, paid_broadcast=settings.telegram_paid_broadcast)
         self.sender = pushes
         self._closed = asyncio.Event()
         self._started = False
