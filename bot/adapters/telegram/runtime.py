@@ -6,6 +6,8 @@ its `AIORateLimiter` (30 msg/s overall, 20 msg/min per group); pushed messages (
 posts, digests) go through a second bot without it, because the scheduler already paces them
 with `bot.pacing.Pacer`, which also knows Telegram's 1 msg/s per chat, spaces a fan-out evenly
 and runs on a fake clock in tests. Pacing pushes in both would wait twice for one budget.
+With `COACH_TELEGRAM_PAID_BROADCAST` the pushes go as paid broadcasts (`TelegramSender`); the
+replies never do.
 """
 
 from __future__ import annotations
