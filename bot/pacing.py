@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 _PRUNE_AT = 10_000  # chats remembered before old entries are forgotten
 BATCH_SECONDS = 0.1  # a replica reserves this much of the shared budget per round trip
+_RESERVE_TRIES = 3  # reservations that came back already past before pacing alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +140,12 @@ class SharedPacer(Pacer):
     """A `Pacer` whose overall budget is shared by every replica through `book`.
 
     A replica reserves a few slots at once (`batch`, about `BATCH_SECONDS` of the budget) to
-    spare round trips and hands them to its sends in order. A slot left unused for more than
-    one gap is dropped, not used late: late slots would bunch up with the other replicas'. The
-    clock is the wall clock (seconds since the epoch) because the slots are compared across
-    processes: replicas need synchronised clocks (NTP), as the reminder times already do. If
-    the book cannot be reached the process paces on its own for that message.
+    spare round trips, starting `lead` seconds ahead so they are not already past when the
+    answer comes, and hands them to its sends in order. A slot that has passed is dropped, not
+    used late: a late send would bunch up with the other replicas' sends on time. The clock is
+    the wall clock (seconds since the epoch) because the slots are compared across processes:
+    replicas need synchronised clocks (NTP), as the reminder times already do. If the book
+    cannot be reached the process paces on its own for that message.
     """
 
     def __init__(
@@ -155,27 +157,34 @@ class SharedPacer(Pacer):
         clock: Monotonic = time.time,
         sleep: Sleep = asyncio.sleep,
         batch: int | None = None,
+        lead: float = BATCH_SECONDS,
     ) -> None:
         super().__init__(limits, clock=clock, sleep=sleep)
         self.book = book
         self.platform = platform
         per_second = 1.0 / self._gap if self._gap else 0.0
         self.batch = batch or max(1, round(per_second * BATCH_SECONDS))
+        self.lead = lead
         self._first = 0.0  # the next reserved slot of this process
         self._left = 0  # how many reserved slots are left from `_first` on
         self._lock = asyncio.Lock()  # one reservation at a time; the others take its slots
 
     async def _overall(self, messages: int) -> None:
         async with self._lock:
-            now = self.clock()
-            self._drop_late(now)
-            if self._left < messages and not await self._reserve(max(self.batch, messages), now):
-                slot = max(now, self._next_any)  # the database is away: pace this one alone
-                self._next_any = slot + self._gap * messages
-            else:
+            for _ in range(_RESERVE_TRIES):
+                now = self.clock()
+                self._drop_late(now)
+                if self._left >= messages or not await self._reserve(
+                    max(self.batch, messages), now + self.lead
+                ):
+                    break
+            if self._left >= messages:
                 slot = self._first
                 self._first += self._gap * messages
                 self._left -= messages
+            else:  # the database is away: pace this one alone
+                slot = max(self.clock(), self._next_any)
+                self._next_any = slot + self._gap * messages
         await self._until(slot)
 
     async def _reserve(self, count: int, now: float) -> bool:
@@ -190,8 +199,8 @@ class SharedPacer(Pacer):
         return True
 
     def _drop_late(self, now: float) -> None:
-        """Forget the reserved slots that passed more than a gap ago."""
-        if self._left and self._first < now - self._gap:
-            late = min(self._left, math.ceil((now - self._gap - self._first) / self._gap))
+        """Forget the reserved slots that have passed."""
+        if self._left and self._first < now:
+            late = min(self._left, math.ceil((now - self._first) / self._gap))
             self._first += late * self._gap
             self._left -= late
