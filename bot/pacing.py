@@ -15,8 +15,9 @@ next free slot happen together. Clock and sleep are injected, so tests never wai
 `Pacer` keeps the overall budget in memory: right for one process (SQLite). Replicas on one
 PostgreSQL database use `SharedPacer`: the overall budget is one row per platform
 (`storage.send_budget`) that every replica reserves its slots from, so together they stay under
-the limit. Per-chat spacing stays in each process (one person's rows are leased by one replica
-at a time).
+the limit. Per-chat spacing stays in each process: two rows for one chat leased by two
+replicas at once may still go out less than a second apart (rare: one chat's rows are due
+together and usually leased together).
 """
 
 from __future__ import annotations
