@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_listen: str = "0.0.0.0"
     telegram_port: int = 8443
+    # Scheduled reminders go out as Telegram paid broadcasts (up to 1000/s; the bot's Stars pay
+    # for them). Replies to what a person just did are never paid. See the README.
+    telegram_paid_broadcast: bool = False
 
     discord_token: SecretStr | None = None
 

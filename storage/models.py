@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -253,6 +254,16 @@ class LinkTry(Base):
         ForeignKey("identities.id", ondelete="SET NULL"), index=True
     )
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SendBudget(Base):
+    """The overall send budget of one platform, shared by every replica (`bot.pacing.SharedPacer`,
+    `storage.send_budget`): the next free slot, in seconds since the epoch."""
+
+    __tablename__ = "send_budget"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_slot: Mapped[float] = mapped_column(Float)
 
 
 class Team(Base):

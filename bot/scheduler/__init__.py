@@ -12,7 +12,8 @@ Each tick (`runner`):
 3. **enqueues** an outbox row with the unique key (person, kind, local date) in the same
    transaction (`storage.outbox`), records the morning question asked, and commits;
 4. claims the **team channels'** daily posts and weekly digests the same way (`team_posts`);
-5. **delivers** due outbox rows after commit (`delivery`), paced per platform (`bot.pacing`),
+5. **delivers** due outbox rows after commit (`delivery`), paced per platform (`bot.pacing`;
+   on PostgreSQL to a budget all replicas share, `storage.send_budget`),
    recording each outcome as it comes: SENT, RETRY (back-off, then failed), UNREACHABLE (the
    identity is marked and gets no more tries), FAILED. Rows past the grace period are dropped.
 

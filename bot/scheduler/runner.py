@@ -18,13 +18,14 @@ from bot.core.clock import Clock, utc_now
 from bot.core.content import Library
 from bot.core.messages import Platform
 from bot.logs import failure
-from bot.pacing import DEFAULT_LIMITS, Monotonic, Pacer, Sleep
+from bot.pacing import Monotonic, Pacer, SharedPacer, Sleep, limits_for
 from bot.ports import Sender
 from bot.scheduler.claims import PeopleClaims
 from bot.scheduler.delivery import Courier
 from bot.scheduler.result import TickResult
 from bot.scheduler.team_posts import claim_teams
 from storage import outbox
+from storage.send_budget import shared_budget
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,22 @@ class SchedulerSettings(Protocol):
 
     tick_seconds: float
     reminder_grace_minutes: int
+
+
+def default_pacer(
+    sessions: async_sessionmaker[AsyncSession],
+    platform: Platform,
+    sender: Sender,
+    monotonic: Monotonic,
+    wall: Monotonic,
+    sleep: Sleep,
+) -> Pacer:
+    """The platform's pacer: shared by the replicas on PostgreSQL, this process's on SQLite."""
+    limits = limits_for(platform, paid_broadcast=getattr(sender, "paid_broadcast", False) is True)
+    book = shared_budget(sessions)
+    if book is None:
+        return Pacer(limits, clock=monotonic, sleep=sleep)
+    return SharedPacer(limits, book, platform, clock=wall, sleep=sleep)
 
 
 class ReminderScheduler:
@@ -48,6 +65,7 @@ class ReminderScheduler:
         pacers: Mapping[Platform, Pacer] | None = None,
         monotonic: Monotonic = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        wall: Monotonic = time.time,
         only_refs: Mapping[Platform, frozenset[str]] | None = None,
         batch: int = 2000,
         concurrency: int = 4,
@@ -63,7 +81,10 @@ class ReminderScheduler:
         may repeat at most that many. `delivery_budget` (seconds) ends a tick's sending so the
         next tick can claim; -1 means 90 % of the tick interval, None sends until done.
         Finished outbox rows are deleted after `keep`. Weekly summary charts go to
-        `charts_dir` (default: the coach's chart folder)."""
+        `charts_dir` (default: the coach's chart folder). Without `pacers`, each platform is
+        paced to its limits (`limits_for`; a sender with `paid_broadcast` set pays for
+        Telegram's higher one): on PostgreSQL with the budget every replica shares (`wall` is
+        its clock), on SQLite by this process alone (`monotonic`)."""
         self.sessions = sessions
         self.library = library
         self.tick_seconds = float(settings.tick_seconds)
@@ -82,12 +103,8 @@ class ReminderScheduler:
             senders=dict(senders),
             pacers={
                 platform: (pacers or {}).get(platform)
-                or Pacer(
-                    DEFAULT_LIMITS.get(platform, DEFAULT_LIMITS[Platform.CONSOLE]),
-                    clock=monotonic,
-                    sleep=sleep,
-                )
-                for platform in senders
+                or default_pacer(sessions, platform, sender, monotonic, wall, sleep)
+                for platform, sender in senders.items()
             },
             audience=self.audience,
             grace=self.grace,

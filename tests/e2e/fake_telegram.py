@@ -3,7 +3,10 @@
 The real python-telegram-bot client talks to it over HTTP (`base_url` = `fake.base_url`). It
 records every call, serves injected updates through `getUpdates` (long poll with `offset` and
 `timeout`), and can answer the next calls of a method with 429 / 5xx / 403 or drop the
-connection. Facts it is built on: /work/shared/notes/platform-fakes.md.
+connection. With `per_second` set it also keeps Telegram's overall limit: a send beyond that
+many in the last second (all tokens, as for one bot) is answered 429 and counted in
+`throttled`; a send with `allow_paid_broadcast` counts against `paid_per_second` instead.
+Facts it is built on: /work/shared/notes/platform-fakes.md.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import itertools
 import json
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +39,8 @@ _JSON_PARAMS = {
     "reply_parameters",
     "media",
 }
+
+SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "sendAnimation", "sendMediaGroup"}
 
 Params = dict[str, Any]
 Predicate = Callable[[Params], bool]
@@ -141,6 +147,12 @@ class FakeTelegram:
     webhook: Params | None = None
     # Uploaded files by the file id the fake gave them: a file id sent again must be one of these.
     file_ids: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Overall sends a second before 429 (None: no limit), paid broadcasts apart; `throttled`
+    # counts the sends refused for it.
+    per_second: int | None = None
+    paid_per_second: int = 1000
+    throttled: int = 0
+    rate_clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
         # Pending updates per bot token: more than one bot may poll the same fake (bench).
@@ -151,6 +163,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._faults: list[Fault] = []
         self._chat_types: dict[int, str] = {}
+        self._accepted: dict[bool, deque[float]] = {False: deque(), True: deque()}  # by paid
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.port = 0
@@ -415,6 +428,22 @@ class FakeTelegram:
                 return fault
         return None
 
+    def _over_limit(self, method: str, params: Params) -> bool:
+        """Whether this send goes over the overall limit of the last second (else it counts)."""
+        if self.per_second is None or method not in SEND_METHODS:
+            return False
+        paid = is_paid(params)
+        limit = self.paid_per_second if paid else self.per_second
+        now = self.rate_clock()
+        recent = self._accepted[paid]
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        if len(recent) >= limit:
+            self.throttled += 1
+            return True
+        recent.append(now)
+        return False
+
     def _record(self, call: Call) -> None:
         self.calls.append(call)
         self._new_call.set()
@@ -443,6 +472,10 @@ class FakeTelegram:
             if fault.status == 403:
                 return _error(403, fault.description or "Forbidden: bot was blocked by the user")
             return _error(fault.status, fault.description or "Internal Server Error")
+
+        if self._over_limit(method, params):
+            self._record(Call(method, params, 429, token=token))
+            return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
 
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:
@@ -613,3 +646,8 @@ def _error(code: int, description: str, parameters: Params | None = None) -> web
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=code)
+
+
+def is_paid(params: Params) -> bool:
+    """Whether a send asked for a paid broadcast (`allow_paid_broadcast`, JSON or form value)."""
+    return str(params.get("allow_paid_broadcast", "")).lower() == "true"

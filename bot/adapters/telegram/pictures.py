@@ -73,11 +73,17 @@ async def _one(
     mode: ParseMode | None,
     markup: InlineKeyboardMarkup | None,
     policy: RetryPolicy,
+    paid: bool = False,
 ) -> Message:
     if picture.kind == "animation":
         sent: Message = await call(
             lambda: bot.send_animation(
-                chat_id, _file(picture), caption=caption, parse_mode=mode, reply_markup=markup
+                chat_id,
+                _file(picture),
+                caption=caption,
+                parse_mode=mode,
+                reply_markup=markup,
+                allow_paid_broadcast=paid or None,
             ),
             policy,
             "sendAnimation",
@@ -85,7 +91,12 @@ async def _one(
     else:
         sent = await call(
             lambda: bot.send_photo(
-                chat_id, _file(picture), caption=caption, parse_mode=mode, reply_markup=markup
+                chat_id,
+                _file(picture),
+                caption=caption,
+                parse_mode=mode,
+                reply_markup=markup,
+                allow_paid_broadcast=paid or None,
             ),
             policy,
             "sendPhoto",
@@ -95,13 +106,13 @@ async def _one(
 
 
 async def _album(
-    bot: Bot, chat_id: int, stills: Sequence[Picture], policy: RetryPolicy
+    bot: Bot, chat_id: int, stills: Sequence[Picture], policy: RetryPolicy, paid: bool = False
 ) -> Message | None:
     sent: Message | None = None
     for start in range(0, len(stills), ALBUM_LIMIT):
         chunk = stills[start : start + ALBUM_LIMIT]
         if len(chunk) == 1:  # a media group needs two items at least
-            sent = await _one(bot, chat_id, chunk[0], chunk[0].alt, None, None, policy)
+            sent = await _one(bot, chat_id, chunk[0], chunk[0].alt, None, None, policy, paid)
             continue
         # A file id when uploaded before; else bytes, not an InputFile: the library then
         # uploads each as its own "attach://" part.
@@ -114,7 +125,11 @@ async def _album(
             for p in chunk
         ]
         messages = await call(
-            functools.partial(bot.send_media_group, chat_id, media), policy, "sendMediaGroup"
+            functools.partial(
+                bot.send_media_group, chat_id, media, allow_paid_broadcast=paid or None
+            ),
+            policy,
+            "sendMediaGroup",
         )
         for picture, message in zip(chunk, messages, strict=False):
             _remember(picture, message)
@@ -128,12 +143,14 @@ async def send_pictures(
     reply: Reply,
     markup: InlineKeyboardMarkup | None,
     policy: RetryPolicy,
+    paid: bool = False,
 ) -> tuple[Message | None, bool]:
     """Send the reply's pictures; returns the last message sent and whether the reply's text
-    and buttons went with them (else the caller sends them after)."""
+    and buttons went with them (else the caller sends them after). `paid`: as a paid
+    broadcast."""
     known = [p for p in reply.pictures if str(p.path) in _uploaded]
     try:
-        return await _send_pictures(bot, chat_id, reply, markup, policy)
+        return await _send_pictures(bot, chat_id, reply, markup, policy, paid)
     except BadRequest:
         if not known:
             raise
@@ -141,7 +158,7 @@ async def send_pictures(
         log.info("telegram: %d picture file ids refused, uploading again", len(known))
         for picture in known:
             _uploaded.pop(str(picture.path), None)
-        return await _send_pictures(bot, chat_id, reply, markup, policy)
+        return await _send_pictures(bot, chat_id, reply, markup, policy, paid)
 
 
 async def _send_pictures(
@@ -150,6 +167,7 @@ async def _send_pictures(
     reply: Reply,
     markup: InlineKeyboardMarkup | None,
     policy: RetryPolicy,
+    paid: bool,
 ) -> tuple[Message | None, bool]:
     pictures = [p for p in reply.pictures if p.path.is_file()]
     if len(pictures) < len(reply.pictures):
@@ -159,13 +177,13 @@ async def _send_pictures(
         captioned = caption_with_alt(reply, picture.alt)
         if captioned is not None:
             caption, mode = captioned
-            return await _one(bot, chat_id, picture, caption, mode, markup, policy), True
+            return await _one(bot, chat_id, picture, caption, mode, markup, policy, paid), True
         alt = picture.alt[:CAPTION_LIMIT]
-        return await _one(bot, chat_id, picture, alt, None, None, policy), False
+        return await _one(bot, chat_id, picture, alt, None, None, policy, paid), False
     stills = [p for p in pictures if p.kind == "still"]
-    sent: Message | None = await _album(bot, chat_id, stills, policy)
+    sent: Message | None = await _album(bot, chat_id, stills, policy, paid)
     for picture in pictures:
         if picture.kind == "animation":
             caption = picture.alt[:CAPTION_LIMIT]
-            sent = await _one(bot, chat_id, picture, caption, None, None, policy)
+            sent = await _one(bot, chat_id, picture, caption, None, None, policy, paid)
     return sent, False

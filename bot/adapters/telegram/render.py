@@ -44,16 +44,19 @@ def render(text: str, title: str | None) -> tuple[str, ParseMode | None]:
     return f"<b>{html.escape(title)}</b>\n{html.escape(text)}", ParseMode.HTML
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy) -> Message:
+async def send_reply(
+    bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy, *, paid: bool = False
+) -> Message:
     """Send one reply to one chat (pictures, a photo or a document, then text in pieces; buttons
-    on the last piece)."""
+    on the last piece). `paid`: as a Telegram paid broadcast (scheduled pushes only)."""
+    broadcast = paid or None  # left out of the request unless paid
     markup = keyboard(reply)
     title_room = len(reply.title) + 1 if reply.title else 0
     pieces = split_text(reply.text, TEXT_LIMIT - title_room) if reply.text else []
     sent: Message | None = None
 
     if reply.pictures:  # an album before the text, or one picture with it as its caption
-        sent, with_text = await send_pictures(bot, chat_id, reply, markup, policy)
+        sent, with_text = await send_pictures(bot, chat_id, reply, markup, policy, paid)
         if sent is not None and (with_text or (not pieces and markup is None)):
             return sent
 
@@ -69,6 +72,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy) 
                     caption=caption or None,
                     parse_mode=mode,
                     reply_markup=markup if caption_fits else None,
+                    allow_paid_broadcast=broadcast,
                 ),
                 policy,
                 "sendPhoto",
@@ -91,6 +95,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy) 
                     caption=caption or None,
                     parse_mode=mode,
                     reply_markup=markup if caption_fits else None,
+                    allow_paid_broadcast=broadcast,
                 ),
                 policy,
                 "sendDocument",
@@ -104,13 +109,22 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy) 
         text, mode = render(piece, reply.title if index == 0 else None)
         keys = markup if index == len(pieces) - 1 else None
         sent = await call(
-            functools.partial(bot.send_message, chat_id, text, parse_mode=mode, reply_markup=keys),
+            functools.partial(
+                bot.send_message,
+                chat_id,
+                text,
+                parse_mode=mode,
+                reply_markup=keys,
+                allow_paid_broadcast=broadcast,
+            ),
             policy,
             "sendMessage",
         )
     if sent is None:  # an empty reply with buttons only
         sent = await call(
-            lambda: bot.send_message(chat_id, "\u2063", reply_markup=markup),
+            lambda: bot.send_message(
+                chat_id, "\u2063", reply_markup=markup, allow_paid_broadcast=broadcast
+            ),
             policy,
             "sendMessage",
         )
@@ -118,12 +132,12 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy) 
 
 
 async def send_reply_following(
-    bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy
+    bot: Bot, chat_id: int, reply: Reply, policy: RetryPolicy, *, paid: bool = False
 ) -> tuple[Message, int]:
     """`send_reply`, following a group that was upgraded to a supergroup once."""
     try:
-        return await send_reply(bot, chat_id, reply, policy), chat_id
+        return await send_reply(bot, chat_id, reply, policy, paid=paid), chat_id
     except ChatMigrated as exc:
         new_id = int(exc.new_chat_id)
         log.info("telegram: a group moved to a new chat id; following it")
-        return await send_reply(bot, new_id, reply, policy), new_id
+        return await send_reply(bot, new_id, reply, policy, paid=paid), new_id

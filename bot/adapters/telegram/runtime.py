@@ -6,6 +6,8 @@ its `AIORateLimiter` (30 msg/s overall, 20 msg/min per group); pushed messages (
 posts, digests) go through a second bot without it, because the scheduler already paces them
 with `bot.pacing.Pacer`, which also knows Telegram's 1 msg/s per chat, spaces a fan-out evenly
 and runs on a fake clock in tests. Pacing pushes in both would wait twice for one budget.
+With `COACH_TELEGRAM_PAID_BROADCAST` the pushes go as paid broadcasts (`TelegramSender`); the
+replies never do.
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ class TelegramAdapter:
         self._push_bot: TolerantBot | None = None
         if pushes is None:
             self._push_bot = _bot(settings, rate_limit=False, pool=64)
-            pushes = TelegramSender(self._push_bot)
+            pushes = TelegramSender(self._push_bot, paid_broadcast=settings.telegram_paid_broadcast)
         self.sender = pushes
         self._closed = asyncio.Event()
         self._started = False

@@ -30,14 +30,21 @@ def delivery_for(exc: Exception) -> Delivery | None:
 
 
 class TelegramSender:
-    """Pushes through `bot`; pacing is the scheduler's `bot.pacing.Pacer` (see `runtime`)."""
+    """Pushes through `bot`; pacing is the scheduler's `bot.pacing.Pacer` (see `runtime`).
+
+    `paid_broadcast`: every push is sent with `allow_paid_broadcast` (Telegram then takes up to
+    1000 messages a second and charges the bot's Stars); the scheduler reads this flag to pace
+    to the paid limit (`bot.pacing.limits_for`)."""
 
     platform = Platform.TELEGRAM
 
-    def __init__(self, bot: Bot, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, bot: Bot, policy: RetryPolicy | None = None, *, paid_broadcast: bool = False
+    ) -> None:
         self.bot = bot
         # A reminder may come back later: wait out short flood waits only.
         self.policy = policy or RetryPolicy(attempts=3, max_retry_after=30.0)
+        self.paid_broadcast = paid_broadcast
 
     @classmethod
     def from_application(
@@ -65,6 +72,8 @@ class TelegramSender:
             nonlocal chat_id
             assert chat_id is not None
             for reply in replies:
-                _, chat_id = await send_reply_following(self.bot, chat_id, reply, self.policy)
+                _, chat_id = await send_reply_following(
+                    self.bot, chat_id, reply, self.policy, paid=self.paid_broadcast
+                )
 
         return await push(send, delivery_for)
