@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +48,16 @@ class Turn:
             self._last_session = await self.uow.checkins.last_completed(self.person.id)
         found: CheckIn | None = self._last_session
         return found
+
+    def in_private(self) -> Turn:
+        """This turn as if it came in the person's private chat (what it has read goes along)."""
+        alone = replace(self, incoming=replace(self.incoming, is_private=True))
+        alone._last_session = self._last_session
+        return alone
+
+    def knows_last_session(self, checkin: CheckIn | None) -> None:
+        """The last completed check-in, read with the person as the message arrived."""
+        self._last_session = checkin
 
     def completed(self, checkin: CheckIn) -> None:
         """A check-in was completed in this turn: it is now the last one."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
+from bot.core import flows
+from bot.storage_port import Arrival
 from storage import link_tries
 from storage.models import (
     OUTCOME_TABLES,
@@ -47,6 +49,42 @@ class SqlPeople:
         if lock and self.session.get_bind().dialect.name != "sqlite":
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).first()
+
+    async def arrive(self, platform: str, user_ref: str) -> Arrival | None:
+        """One SELECT: the identity and person (locked on PostgreSQL, as `identity`), the
+        person's last completed check-in and the check-in their open question names. The two
+        check-ins land in the session, so asking for them again by id costs no statement."""
+        last_id = (
+            select(CheckIn.id)
+            .where(CheckIn.person_id == Person.id, CheckIn.completed_at.is_not(None))
+            .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
+            .limit(1)
+            .correlate(Person)
+            .scalar_subquery()
+        )
+        last = aliased(CheckIn, name="last_session")
+        asked = aliased(CheckIn, name="asked")
+        # Only these flows' `ref` is a check-in's id (the others name the person).
+        asked_id = case(
+            (
+                Person.pending["flow"].as_string().in_([flows.CHECKIN, flows.MORNING]),
+                Person.pending["ref"].as_integer(),
+            )
+        )
+        statement = (
+            select(Identity, last, asked)
+            .join(Identity.person)
+            .options(contains_eager(Identity.person))
+            .outerjoin(last, last.id == last_id)
+            .outerjoin(asked, and_(asked.id == asked_id, asked.person_id == Person.id))
+            .where(Identity.platform == platform, Identity.user_ref == user_ref)
+        )
+        if self.session.get_bind().dialect.name != "sqlite":
+            statement = statement.with_for_update(of=[Identity, Person])
+        row = (await self.session.execute(statement)).first()
+        if row is None:
+            return None
+        return Arrival(identity=row[0], last_session=row[1], asked=row[2])
 
     async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
         person = Person(created_at=now)
@@ -90,6 +128,7 @@ class SqlPeople:
                 update(table).where(table.person_id == leaving.id).values(person_id=keeper.id)
             )
         await self._merge_outcomes(leaving.id, keeper.id)
+        keeper.morning_asked_on = _later(keeper.morning_asked_on, leaving.morning_asked_on)
         kept_teams = select(TeamMember.team_id).where(TeamMember.person_id == keeper.id)
         await session.execute(
             update(TeamMember)
@@ -149,3 +188,9 @@ class SqlPeople:
             await self.session.execute(delete(table).where(table.person_id == person_id))
         await self.session.execute(delete(Person).where(Person.id == person_id))
         self.session.expunge_all()  # the loaded rows are gone: nothing left to flush
+
+
+def _later(one: date | None, other: date | None) -> date | None:
+    """The morning question asked today of either chat's person is asked today of the keeper
+    (the leaving person's check-ins, their last session perhaps among them, move over)."""
+    return max((day for day in (one, other) if day is not None), default=None)

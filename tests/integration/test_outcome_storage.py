@@ -1,6 +1,6 @@
-"""The outcome tables on SQLite and PostgreSQL: migration 0007 up, down and up again matching the
-models, the queries the service will call, one reassessment per window, /export, and /delete
-(explicit deletes and ON DELETE CASCADE)."""
+"""The outcome tables on SQLite and PostgreSQL: migration 0007 up, down and up again (head then
+matching the models), the queries the service will call, one reassessment per window, /export,
+and /delete (explicit deletes and ON DELETE CASCADE)."""
 
 from __future__ import annotations
 
@@ -82,7 +82,6 @@ async def test_migration_0007_up_down_up_matches_the_models(database_url: str) -
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
             assert tables >= NEW_TABLES
-            assert await connection.run_sync(_diff) == []
 
         def down(connection: object) -> None:
             from alembic import command
