@@ -43,6 +43,10 @@ class Arrival:
     # The check-in the open question names, when the store read it along (kept here while the
     # message is handled, so reading it again by id finds it in memory).
     asked: CheckIn | None = None
+    # False only when the store knows no message of the person is waiting in the outbox, and
+    # none can be queued before this unit of work ends (PostgreSQL: the scheduler claims a
+    # person only with their row locked, and the arrival holds that lock).
+    queued: bool = True
 
 
 class People(Protocol):

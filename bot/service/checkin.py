@@ -248,7 +248,7 @@ async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
     turn.clear_pending()
     await turn.uow.flush()
     # Done for today: a reminder still queued for today would only nag.
-    await turn.uow.outbox.cancel_pending(turn.person.id, turn.now, keep_weekly=True)
+    await turn.cancel_unsent(keep_weekly=True)
     verdict = await decision.decide(turn)
     decision.apply(turn, verdict, checkin)
     await team.checkin_done(turn, from_team)

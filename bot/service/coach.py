@@ -165,7 +165,7 @@ class Coach:
                 identity.last_seen = now
             turn = Turn(incoming, identity, identity.person, uow, self.library, now)
             if arrival is not None:
-                turn.knows_last_session(arrival.last_session)
+                turn.arrived(arrival)
             return await self._dispatch(turn)
 
     async def mark_unreachable(self, platform: Platform, user_ref: str) -> None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, case, delete, select, update
+from sqlalchemy import ScalarSelect, and_, case, delete, exists, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import QueryableAttribute, aliased, contains_eager, joinedload
 
 from bot.core import flows
 from bot.storage_port import Arrival
-from storage import link_tries
+from storage import link_tries, outbox
 from storage.models import (
     OUTCOME_TABLES,
     Activity,
@@ -29,6 +30,9 @@ from storage.models import (
     SelfTestResult,
     TeamMember,
 )
+
+# The flows whose open question names a check-in by its id (the others name the person).
+ASKED_FLOWS = (flows.CHECKIN, flows.MORNING)
 
 
 class SqlPeople:
@@ -51,23 +55,42 @@ class SqlPeople:
         return (await self.session.scalars(statement)).first()
 
     async def arrive(self, platform: str, user_ref: str) -> Arrival | None:
-        """One SELECT: the identity and person (locked on PostgreSQL, as `identity`), the
-        person's last completed check-in and the check-in their open question names. The two
-        check-ins land in the session, so asking for them again by id costs no statement."""
-        last_id = (
-            select(CheckIn.id)
-            .where(CheckIn.person_id == Person.id, CheckIn.completed_at.is_not(None))
-            .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
-            .limit(1)
-            .correlate(Person)
-            .scalar_subquery()
-        )
+        """The identity and person, the person's last completed check-in and the check-in their
+        open question names; the check-ins land in the session, so asking for them again by id
+        costs no statement. SQLite: one SELECT (the coach takes one message at a time, so what
+        it reads is what the previous message committed). PostgreSQL: the identity and person
+        locked first (as `identity`), then the check-ins in a second SELECT: a statement that
+        waited for the lock still reads every other table as it was when it began, without the
+        check-in the message it waited for has just committed (a double send would log twice).
+        That second SELECT also tells whether any message of the person waits in the outbox
+        (SQLite cannot keep the scheduler from queueing one meanwhile, so it never says no)."""
         last = aliased(CheckIn, name="last_session")
         asked = aliased(CheckIn, name="asked")
+        if self.session.get_bind().dialect.name != "sqlite":
+            identity = await self.identity(platform, user_ref, lock=True)
+            if identity is None:
+                return None
+            person = identity.person
+            one = select(literal(1).label("one")).subquery()
+            ref = _asked_ref(person.pending)
+            unsent = exists().where(
+                OutboxMessage.person_id == person.id,
+                OutboxMessage.state.in_(outbox.UNFINISHED),
+                OutboxMessage.to_channel.is_(False),
+            )
+            row = (
+                await self.session.execute(
+                    select(last, asked, unsent)
+                    .select_from(one)
+                    .outerjoin(last, last.id == _last_session_id(person.id))
+                    .outerjoin(asked, and_(asked.id == ref, asked.person_id == person.id))
+                )
+            ).one()
+            return Arrival(identity, last_session=row[0], asked=row[1], queued=bool(row[2]))
         # Only these flows' `ref` is a check-in's id (the others name the person).
         asked_id = case(
             (
-                Person.pending["flow"].as_string().in_([flows.CHECKIN, flows.MORNING]),
+                Person.pending["flow"].as_string().in_(ASKED_FLOWS),
                 Person.pending["ref"].as_integer(),
             )
         )
@@ -75,16 +98,14 @@ class SqlPeople:
             select(Identity, last, asked)
             .join(Identity.person)
             .options(contains_eager(Identity.person))
-            .outerjoin(last, last.id == last_id)
+            .outerjoin(last, last.id == _last_session_id(Person.id))
             .outerjoin(asked, and_(asked.id == asked_id, asked.person_id == Person.id))
             .where(Identity.platform == platform, Identity.user_ref == user_ref)
         )
-        if self.session.get_bind().dialect.name != "sqlite":
-            statement = statement.with_for_update(of=[Identity, Person])
-        row = (await self.session.execute(statement)).first()
-        if row is None:
+        found = (await self.session.execute(statement)).first()
+        if found is None:
             return None
-        return Arrival(identity=row[0], last_session=row[1], asked=row[2])
+        return Arrival(identity=found[0], last_session=found[1], asked=found[2])
 
     async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
         person = Person(created_at=now)
@@ -194,3 +215,21 @@ def _later(one: date | None, other: date | None) -> date | None:
     """The morning question asked today of either chat's person is asked today of the keeper
     (the leaving person's check-ins, their last session perhaps among them, move over)."""
     return max((day for day in (one, other) if day is not None), default=None)
+
+
+def _last_session_id(person_id: QueryableAttribute[int] | int) -> ScalarSelect[int]:
+    """The id of the person's last completed check-in (NULL when there is none)."""
+    return (
+        select(CheckIn.id)
+        .where(CheckIn.person_id == person_id, CheckIn.completed_at.is_not(None))
+        .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _asked_ref(pending: dict[str, Any] | None) -> int | None:
+    """The check-in the open question names, if it names one."""
+    ref = (pending or {}).get("ref")
+    flow = (pending or {}).get("flow")
+    return ref if flow in ASKED_FLOWS and isinstance(ref, int) else None

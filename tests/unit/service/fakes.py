@@ -98,7 +98,19 @@ class FakePeople:
         identity = await self.identity(platform, user_ref, lock=True)
         if identity is None:
             return None
-        return Arrival(identity, await FakeCheckIns(self.t).last_completed(identity.person_id))
+        person_id = identity.person_id
+        unsent = [
+            row
+            for row in self.t.outbox
+            if row["person_id"] == person_id
+            and row["state"] in {"pending", "sending"}
+            and not row["to_channel"]
+        ]
+        return Arrival(
+            identity,
+            await FakeCheckIns(self.t).last_completed(person_id),
+            queued=bool(unsent),
+        )
 
     async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
         person = Person(created_at=now)
