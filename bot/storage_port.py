@@ -43,10 +43,6 @@ class Arrival:
     # The check-in the open question names, when the store read it along (kept here while the
     # message is handled, so reading it again by id finds it in memory).
     asked: CheckIn | None = None
-    # False only when the store knows no message of the person is waiting in the outbox, and
-    # none can be queued before this unit of work ends (PostgreSQL: the scheduler claims a
-    # person only with their row locked, and the arrival holds that lock).
-    queued: bool = True
 
 
 class People(Protocol):
@@ -98,6 +94,8 @@ class PhaseFacts:
     recent: Sequence[CheckIn]  # every completed check-in since a day, oldest first
     test_passed: bool  # the entry test was passed once
     test_last_at: datetime | None  # the latest result of the entry test
+    # A message of the person waits in the outbox (unsent; team channels' posts aside).
+    queued: bool
 
 
 class CheckIns(Protocol):
@@ -134,7 +132,9 @@ class CheckIns(Protocol):
     ) -> PhaseFacts:
         """What the progression rule reads, in one go: `phase_summary`'s answer, the completed
         check-ins since `recent_since` (paused ones and other phases included, oldest first),
-        and the entry test `test_id`'s results so far."""
+        the entry test `test_id`'s results so far, and whether anything of the person waits in
+        the outbox (after a write of this unit of work, no reminder can be queued for them
+        before it ends: SQLite has one writer, PostgreSQL's scheduler needs the person's row)."""
         ...
 
     async def note_morning(self, person_id: int, day: date, pain: int) -> None:

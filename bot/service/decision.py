@@ -111,10 +111,15 @@ def _entry_test_state(
 
 async def decide(turn: Turn, *, morning: bool = False) -> Verdict:
     """The progression rule on the person's current phase, as stored (one read)."""
+    return verdict_on(turn, await read_facts(turn), morning=morning)
+
+
+async def read_facts(turn: Turn) -> PhaseFacts:
+    """What the rule reads about the person's current phase, in one statement."""
     person = turn.person
     gates = turn.phase.gates
     test = next_entry_test(turn)
-    facts = await turn.uow.checkins.phase_facts(
+    return await turn.uow.checkins.phase_facts(
         person.id,
         person.phase_index,
         person.phase_started_on,
@@ -122,13 +127,18 @@ async def decide(turn: Turn, *, morning: bool = False) -> Verdict:
         recent_since=turn.today - timedelta(days=max(WATCH_DAYS, gates.leg_review_days)),
         test_id=test.id if test is not None else None,
     )
+
+
+def verdict_on(turn: Turn, facts: PhaseFacts, *, morning: bool = False) -> Verdict:
+    """The progression rule on facts read by `read_facts`."""
+    person = turn.person
     tail = facts.tail
     cleared = person.review_cleared_on
     return progression.decide(
         sessions=[session_of(c, cleared) for c in tail],
         total=facts.total,
         first_day=facts.first_day,
-        gates=gates,
+        gates=turn.phase.gates,
         phase_start_comfort=person.phase_start_comfort,
         paused=safety.is_paused(turn),
         has_next_phase=person.phase_index + 1 < len(turn.program.phases),

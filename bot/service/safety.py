@@ -35,7 +35,7 @@ async def hold(turn: Turn, kind: str) -> None:
     """A red flag: no exercise prompts or reminders until a clinician has cleared the person."""
     turn.person.safety_hold = kind
     turn.clear_pending()
-    await turn.cancel_unsent()
+    await turn.uow.outbox.cancel_pending(turn.person.id, turn.now)
     await _begin_pause(turn, kind, None)
 
 
@@ -66,7 +66,7 @@ def is_paused(turn: Turn) -> bool:
 async def pause(turn: Turn, days: int | None) -> datetime:
     until = UNTIL_RESUMED if days is None else turn.now + timedelta(days=days)
     turn.person.paused_until = until
-    await turn.cancel_unsent()
+    await turn.uow.outbox.cancel_pending(turn.person.id, turn.now)
     await _end_pause(turn)  # a new /pause replaces the one going on
     await _begin_pause(turn, "pause", None if days is None else until)
     return until

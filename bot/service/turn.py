@@ -25,9 +25,6 @@ class Turn:
     now: datetime
     # The person's last completed check-in, read once per message (several rules ask for it).
     _last_session: Any = field(default=_UNREAD, init=False, repr=False, compare=False)
-    # False when the store said, as the message arrived, that nothing of the person's waits in
-    # the outbox (`Arrival.queued`): nothing to cancel then.
-    _queued: bool = field(default=True, init=False, repr=False, compare=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -55,19 +52,12 @@ class Turn:
     def in_private(self) -> Turn:
         """This turn as if it came in the person's private chat (what it has read goes along)."""
         alone = replace(self, incoming=replace(self.incoming, is_private=True))
-        alone._last_session, alone._queued = self._last_session, self._queued
+        alone._last_session = self._last_session
         return alone
 
     def arrived(self, arrival: Arrival) -> None:
         """What was read with the person as the message arrived."""
         self._last_session = arrival.last_session
-        self._queued = arrival.queued
-
-    async def cancel_unsent(self, *, keep_weekly: bool = False) -> None:
-        """Drop the person's unsent messages (the weekly summary too, unless `keep_weekly`);
-        no statement when nothing of theirs was queued."""
-        if self._queued:
-            await self.uow.outbox.cancel_pending(self.person.id, self.now, keep_weekly=keep_weekly)
 
     def completed(self, checkin: CheckIn) -> None:
         """A check-in was completed in this turn: it is now the last one."""

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.storage_port import PhaseFacts
-from storage.models import CheckIn, DecisionRecord, Pause, SelfTestResult
+from storage import outbox
+from storage.models import CheckIn, DecisionRecord, OutboxMessage, Pause, SelfTestResult
 
 
 class SqlCheckIns:
@@ -59,7 +60,8 @@ class SqlCheckIns:
         test_id: str | None,
     ) -> PhaseFacts:
         """One SELECT: the recent check-ins and the phase's tail as rows, the phase's count,
-        its first day and the entry test's results as scalar subqueries on every row. The rows
+        its first day, the entry test's results and the outbox's unsent rows as scalar
+        subqueries on every row. The rows
         hang off a one-row select by an outer join, so the scalars come back without rows too."""
         where = _counted_in_phase(person_id, phase_index, since)
         counted = select(CheckIn.id).where(*where)
@@ -75,6 +77,11 @@ class SqlCheckIns:
                 counted.with_only_columns(func.min(CheckIn.local_date)).scalar_subquery(),
                 exists().where(*tests, SelfTestResult.passed.is_(True)),
                 select(func.max(SelfTestResult.at)).where(*tests).scalar_subquery(),
+                exists().where(
+                    OutboxMessage.person_id == person_id,
+                    OutboxMessage.state.in_(outbox.UNFINISHED),
+                    OutboxMessage.to_channel.is_(False),
+                ),
             )
             .select_from(one)
             .outerjoin(
@@ -92,7 +99,7 @@ class SqlCheckIns:
         )
         rows = (await self.session.execute(statement)).all()
         found = [row[0] for row in rows if row[0] is not None]
-        total, first_day, passed, last_at = rows[0][1:]
+        total, first_day, passed, last_at, queued = rows[0][1:]
         # The phase's last rows among those read are its tail: the tail was read whole.
         in_phase = [
             c
@@ -108,6 +115,7 @@ class SqlCheckIns:
             recent=[c for c in found if c.local_date >= recent_since],
             test_passed=test_id is not None and bool(passed),
             test_last_at=last_at if test_id is not None else None,
+            queued=bool(queued),
         )
 
     async def last_completed(self, person_id: int) -> CheckIn | None:

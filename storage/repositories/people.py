@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, and_, case, delete, exists, literal, select, update
+from sqlalchemy import ScalarSelect, and_, case, delete, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased, contains_eager, joinedload
 
 from bot.core import flows
 from bot.storage_port import Arrival
-from storage import link_tries, outbox
+from storage import link_tries
 from storage.models import (
     OUTCOME_TABLES,
     Activity,
@@ -61,9 +61,7 @@ class SqlPeople:
         it reads is what the previous message committed). PostgreSQL: the identity and person
         locked first (as `identity`), then the check-ins in a second SELECT: a statement that
         waited for the lock still reads every other table as it was when it began, without the
-        check-in the message it waited for has just committed (a double send would log twice).
-        That second SELECT also tells whether any message of the person waits in the outbox
-        (SQLite cannot keep the scheduler from queueing one meanwhile, so it never says no)."""
+        check-in the message it waited for has just committed (a double send would log twice)."""
         last = aliased(CheckIn, name="last_session")
         asked = aliased(CheckIn, name="asked")
         if self.session.get_bind().dialect.name != "sqlite":
@@ -73,20 +71,15 @@ class SqlPeople:
             person = identity.person
             one = select(literal(1).label("one")).subquery()
             ref = _asked_ref(person.pending)
-            unsent = exists().where(
-                OutboxMessage.person_id == person.id,
-                OutboxMessage.state.in_(outbox.UNFINISHED),
-                OutboxMessage.to_channel.is_(False),
-            )
             row = (
                 await self.session.execute(
-                    select(last, asked, unsent)
+                    select(last, asked)
                     .select_from(one)
                     .outerjoin(last, last.id == _last_session_id(person.id))
                     .outerjoin(asked, and_(asked.id == ref, asked.person_id == person.id))
                 )
             ).one()
-            return Arrival(identity, last_session=row[0], asked=row[1], queued=bool(row[2]))
+            return Arrival(identity, last_session=row[0], asked=row[1])
         # Only these flows' `ref` is a check-in's id (the others name the person).
         asked_id = case(
             (

@@ -102,6 +102,7 @@ async def _facts(uow: UnitOfWork, person_id: int) -> list[Any]:
                 _pains(facts.recent),
                 facts.test_passed,
                 facts.test_last_at,
+                facts.queued,
             )
         )
     await uow.checkins.note_morning(person_id, DAY - timedelta(days=3), 4)

@@ -98,19 +98,7 @@ class FakePeople:
         identity = await self.identity(platform, user_ref, lock=True)
         if identity is None:
             return None
-        person_id = identity.person_id
-        unsent = [
-            row
-            for row in self.t.outbox
-            if row["person_id"] == person_id
-            and row["state"] in {"pending", "sending"}
-            and not row["to_channel"]
-        ]
-        return Arrival(
-            identity,
-            await FakeCheckIns(self.t).last_completed(person_id),
-            queued=bool(unsent),
-        )
+        return Arrival(identity, await FakeCheckIns(self.t).last_completed(identity.person_id))
 
     async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
         person = Person(created_at=now)
@@ -258,6 +246,12 @@ class FakeCheckIns:
             recent=await self.completed(person_id, since=recent_since),
             test_passed=any(t.passed for t in tests),
             test_last_at=max((t.at for t in tests), default=None),
+            queued=any(
+                row["person_id"] == person_id
+                and row["state"] in {"pending", "sending"}
+                and not row["to_channel"]
+                for row in self.t.outbox
+            ),
         )
 
     async def note_morning(self, person_id: int, day: date, pain: int) -> None:

@@ -1,6 +1,6 @@
-"""`People.arrive` on both databases: the person's last session and the check-in their open
-question names come with the identity, and whether anything of theirs waits in the outbox (so
-a check-in, a pause or a red flag spares the outbox's UPDATE when nothing is queued)."""
+"""On both databases: `People.arrive` brings the person's last session and the check-in their
+open question names with the identity; `CheckIns.phase_facts` says whether anything of theirs
+waits in the outbox (a completed check-in spares the outbox's UPDATE when nothing does)."""
 
 from __future__ import annotations
 
@@ -45,10 +45,18 @@ def _row(person_id: int, *, to_channel: bool, state: str = outbox.PENDING) -> di
     )
 
 
-async def test_arrival_reads_the_sessions_and_what_waits_in_the_outbox(
+async def _queued(storage: SqlStorage, person_id: int) -> bool:
+    async with storage() as uow:
+        facts = await uow.checkins.phase_facts(
+            person_id, 0, None, 3, recent_since=DAY - timedelta(days=14), test_id=None
+        )
+        assert facts.total == 2  # the open check-in does not count
+        return facts.queued
+
+
+async def test_arrival_reads_the_sessions_and_the_facts_what_waits_in_the_outbox(
     storage: SqlStorage,
 ) -> None:
-    on_postgres = not storage.one_at_a_time
     async with storage() as uow:
         identity = await uow.people.add("console", "u1", "Ann", NOW - timedelta(days=3))
         person_id = identity.person_id
@@ -70,21 +78,17 @@ async def test_arrival_reads_the_sessions_and_what_waits_in_the_outbox(
         assert arrival is not None and arrival.last_session is not None
         assert arrival.last_session.local_date == DAY - timedelta(days=1)
         assert arrival.asked is not None and arrival.asked.id == open_one
-        # Nothing queued: PostgreSQL knows it; SQLite cannot rule out the scheduler meanwhile.
-        assert arrival.queued is not on_postgres
         assert await uow.people.arrive("console", "nobody") is None
+    assert not await _queued(storage, person_id)
     async with storage() as uow:
         await outbox.enqueue(uow.session, [_row(person_id, to_channel=True)])
+    assert not await _queued(storage, person_id)  # a team channel's post is not theirs
     async with storage() as uow:
-        arrival = await uow.people.arrive("console", "u1")
-        assert arrival is not None and arrival.queued is not on_postgres  # a channel's post
         await outbox.enqueue(uow.session, [_row(person_id, to_channel=False)])
+    assert await _queued(storage, person_id)
     async with storage() as uow:
-        arrival = await uow.people.arrive("console", "u1")
-        assert arrival is not None and arrival.queued
         await uow.outbox.cancel_pending(person_id, NOW)
     async with storage() as uow:
         states = (await uow.session.scalars(select(OutboxMessage.state))).all()
         assert sorted(states) == [outbox.DROPPED, outbox.PENDING]
-        arrival = await uow.people.arrive("console", "u1")
-        assert arrival is not None and arrival.queued is not on_postgres
+    assert not await _queued(storage, person_id)
