@@ -33,8 +33,25 @@ from storage.models import (
 )
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A chat identity as a message of it arrives: the identity with its person, and the
+    person's last completed check-in (nearly every message asks for it), read together."""
+
+    identity: Identity
+    last_session: CheckIn | None
+    # The check-in the open question names, when the store read it along (kept here while the
+    # message is handled, so reading it again by id finds it in memory).
+    asked: CheckIn | None = None
+
+
 class People(Protocol):
     """People and the chat identities (Telegram, Discord, console accounts) that reach them."""
+
+    async def arrive(self, platform: str, user_ref: str) -> Arrival | None:
+        """`identity(..., lock=True)` with the person's last completed check-in, in one read.
+        The check-in the open question names (`person.pending`) may come with it."""
+        ...
 
     async def identity(
         self, platform: str, user_ref: str, *, lock: bool = False
@@ -67,6 +84,20 @@ class People(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PhaseFacts:
+    """The stored inputs of the progression rule (`CheckIns.phase_facts`)."""
+
+    total: int  # counted check-ins of the phase (not logged while paused)
+    first_day: date | None  # the first of them
+    tail: Sequence[CheckIn]  # the last few of them, oldest first
+    recent: Sequence[CheckIn]  # every completed check-in since a day, oldest first
+    test_passed: bool  # the entry test was passed once
+    test_last_at: datetime | None  # the latest result of the entry test
+    # A message of the person waits in the outbox (unsent; team channels' posts aside).
+    queued: bool
+
+
 class CheckIns(Protocol):
     """A person's check-ins and what hangs off them: decisions, pauses, entry self-tests."""
 
@@ -89,8 +120,26 @@ class CheckIns(Protocol):
         first day, and the `last` few, oldest first."""
         ...
 
-    async def same_day_without_morning(self, person_id: int, day: date) -> Sequence[CheckIn]:
-        """Completed check-ins of one day whose next morning is not known yet."""
+    async def phase_facts(
+        self,
+        person_id: int,
+        phase_index: int,
+        since: date | None,
+        last: int,
+        *,
+        recent_since: date,
+        test_id: str | None,
+    ) -> PhaseFacts:
+        """What the progression rule reads, in one go: `phase_summary`'s answer, the completed
+        check-ins since `recent_since` (paused ones and other phases included, oldest first),
+        the entry test `test_id`'s results so far, and whether anything of the person waits in
+        the outbox (after a write of this unit of work, no reminder can be queued for them
+        before it ends: SQLite has one writer, PostgreSQL's scheduler needs the person's row)."""
+        ...
+
+    async def note_morning(self, person_id: int, day: date, pain: int) -> None:
+        """The next morning's pain of every completed check-in of `day` whose morning is not
+        known yet (one morning answers for the sessions of that day)."""
         ...
 
     async def every(self, person_id: int) -> Sequence[CheckIn]:

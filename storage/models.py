@@ -110,6 +110,10 @@ class Person(Base):
     # The day the person was asked for their activities (PSFS): at onboarding, or once, gently,
     # at the next check-in for people who started before activities existed.
     activities_asked_on: Mapped[date | None] = mapped_column(Date)
+    # The day the next morning's question was put to the person as the first thing of their day
+    # (it interrupts them once a day at most; its button still counts later that day). It is
+    # about the last session, which changes only when a check-in of today is completed.
+    morning_asked_on: Mapped[date | None] = mapped_column(Date)
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan", passive_deletes=True
@@ -150,9 +154,6 @@ class CheckIn(Base):
     lifted: Mapped[bool | None]
     pre_pain: Mapped[int | None]
     morning_pain: Mapped[int | None]
-    # The day the morning question was put to the person as the first thing of their day (it
-    # interrupts them once a day at most; its button still counts later that day).
-    morning_asked_on: Mapped[date | None] = mapped_column(Date)
     # Logged while paused: kept and shown, never counted toward a phase's gates.
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

@@ -247,9 +247,13 @@ async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
     from_team = _origin(turn, checkin).get("team")
     turn.clear_pending()
     await turn.uow.flush()
-    # Done for today: a reminder still queued for today would only nag.
-    await turn.uow.outbox.cancel_pending(turn.person.id, turn.now, keep_weekly=True)
-    verdict = await decision.decide(turn)
+    # Read after the check-in is written: no reminder can be queued for the person from then on
+    # until this commits (`CheckIns.phase_facts`).
+    facts = await decision.read_facts(turn)
+    if facts.queued:
+        # Done for today: a reminder still queued for today would only nag.
+        await turn.uow.outbox.cancel_pending(turn.person.id, turn.now, keep_weekly=True)
+    verdict = decision.verdict_on(turn, facts)
     decision.apply(turn, verdict, checkin)
     await team.checkin_done(turn, from_team)
     summary = (

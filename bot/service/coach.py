@@ -160,18 +160,22 @@ class Coach:
         async with self.storage() as uow:
             now = self.clock()
             people = uow.people
-            identity = await people.identity(incoming.platform.value, incoming.user_ref, lock=True)
-            if identity is None:
+            arrival = await people.arrive(incoming.platform.value, incoming.user_ref)
+            if arrival is None:
                 if incoming.action is not None and not _starts(incoming.action):
                     # An old button (pressed after /delete, or someone else's): store nothing.
                     return [Reply(UNKNOWN_PRESS, alert=True, private=True)]
                 identity = await people.add(
                     incoming.platform.value, incoming.user_ref, incoming.display_name, now
                 )
+            else:
+                identity = arrival.identity
             identity.unreachable = False
             if now - identity.last_seen > LAST_SEEN_RESOLUTION:  # spare a write per message
                 identity.last_seen = now
             turn = Turn(incoming, identity, identity.person, uow, self.library, now)
+            if arrival is not None:
+                turn.arrived(arrival)
             return await self._dispatch(turn)
 
     async def mark_unreachable(self, platform: Platform, user_ref: str) -> None:
@@ -267,17 +271,19 @@ class Coach:
         person = turn.person
         if not person.onboarded or person.safety_hold:
             return None
-        due = await morning_question.morning_due(turn)
-        if due is None or due.morning_asked_on == turn.today:
+        if person.morning_asked_on == turn.today:
             return None
-        due.morning_asked_on = turn.today
+        due = await morning_question.morning_due(turn)
+        if due is None:
+            return None
+        person.morning_asked_on = turn.today
         return morning_question.ask_morning(turn, due, then=then)
 
     async def carry_on(self, turn: Turn, then: str) -> list[Reply]:
         """Carry on with the command a question interrupted. The question was private, so what
         follows is too (a Discord button on a private reply still comes from the channel)."""
         name, _, args = then[1:].partition(" ")
-        alone = replace(turn, incoming=replace(turn.incoming, is_private=True))
+        alone = turn.in_private()
         return [replace(reply, private=True) for reply in await self.command(alone, name, args)]
 
     # Commands ---------------------------------------------------------------------------------
@@ -325,7 +331,7 @@ class Coach:
     async def private_routine(self, turn: Turn, team_id: int) -> list[Reply]:
         """/routine as if sent in the person's private chat (onboarding first if needed), its
         "Done" remembering the team post it came from (also after a morning question first)."""
-        alone = replace(turn, incoming=replace(turn.incoming, is_private=True))
+        alone = turn.in_private()
         replies = await self.command(alone, "routine", f"{team.DONE_PREFIX}{team_id}")
         return [replace(reply, private=True) for reply in replies]
 

@@ -25,6 +25,7 @@ from bot.core.texts import (
 )
 from bot.service import safety
 from bot.service.turn import Turn
+from bot.storage_port import PhaseFacts
 from storage.models import CheckIn, DecisionRecord, SelfTestResult
 
 TEST = flows.SELF_TEST  # Action(TEST, test id, "pass"|"fail", person id)
@@ -49,12 +50,11 @@ def session_of(checkin: CheckIn, leg_cleared_on: date | None = None) -> Session:
     )
 
 
-async def _watch(turn: Turn, latest_session: CheckIn | None) -> Watch:
+def _watch(turn: Turn, facts: PhaseFacts, latest_session: CheckIn | None) -> Watch:
     """The signals beyond the phase's own sessions (rules 3a and 3b, the entry test)."""
     person = turn.person
     gates = turn.phase.gates
-    since = turn.today - timedelta(days=max(WATCH_DAYS, gates.leg_review_days))
-    recent = await turn.uow.checkins.completed(person.id, since=since)
+    recent = facts.recent
     latest_morning = None
     for row in reversed(recent):
         if row.morning_pain is not None and row.local_date >= turn.today - timedelta(days=7):
@@ -72,7 +72,7 @@ async def _watch(turn: Turn, latest_session: CheckIn | None) -> Watch:
     references = tuple(
         level for level in (person.phase_start_pain, person.baseline_pain) if level is not None
     )
-    test_id, failed = await _entry_test_state(turn, latest_session)
+    test_id, failed = _entry_test_state(turn, facts, latest_session)
     return Watch(
         references=references,
         latest_morning=latest_morning,
@@ -95,38 +95,54 @@ def next_entry_test(turn: Turn) -> SelfTest | None:
     return phases[index].entry_test if index < len(phases) else None
 
 
-async def _entry_test_state(turn: Turn, latest: CheckIn | None) -> tuple[str | None, bool]:
+def _entry_test_state(
+    turn: Turn, facts: PhaseFacts, latest: CheckIn | None
+) -> tuple[str | None, bool]:
     """The next phase's entry test if it still has to be passed, and whether it was failed
     since the latest session (then the person practises before trying again)."""
     test = next_entry_test(turn)
-    if test is None:
+    if test is None or facts.test_passed:
         return None, False
-    results = await turn.uow.checkins.self_tests(turn.person.id, test.id)
-    if any(result.passed for result in results):
-        return None, False
-    last_failed = results[-1].at if results else None
+    last_failed = facts.test_last_at  # never passed: every result is a fail
     done_at = latest.completed_at if latest is not None else None
     failed = last_failed is not None and (done_at is None or last_failed > done_at)
     return test.id, failed
 
 
 async def decide(turn: Turn, *, morning: bool = False) -> Verdict:
-    """The progression rule on the person's current phase, as stored."""
+    """The progression rule on the person's current phase, as stored (one read)."""
+    return verdict_on(turn, await read_facts(turn), morning=morning)
+
+
+async def read_facts(turn: Turn) -> PhaseFacts:
+    """What the rule reads about the person's current phase, in one statement."""
     person = turn.person
     gates = turn.phase.gates
-    total, first_day, tail = await turn.uow.checkins.phase_summary(
-        person.id, person.phase_index, person.phase_started_on, gates.window
+    test = next_entry_test(turn)
+    return await turn.uow.checkins.phase_facts(
+        person.id,
+        person.phase_index,
+        person.phase_started_on,
+        gates.window,
+        recent_since=turn.today - timedelta(days=max(WATCH_DAYS, gates.leg_review_days)),
+        test_id=test.id if test is not None else None,
     )
+
+
+def verdict_on(turn: Turn, facts: PhaseFacts, *, morning: bool = False) -> Verdict:
+    """The progression rule on facts read by `read_facts`."""
+    person = turn.person
+    tail = facts.tail
     cleared = person.review_cleared_on
     return progression.decide(
         sessions=[session_of(c, cleared) for c in tail],
-        total=total,
-        first_day=first_day,
-        gates=gates,
+        total=facts.total,
+        first_day=facts.first_day,
+        gates=turn.phase.gates,
         phase_start_comfort=person.phase_start_comfort,
         paused=safety.is_paused(turn),
         has_next_phase=person.phase_index + 1 < len(turn.program.phases),
-        watch=await _watch(turn, tail[-1] if tail else None),
+        watch=_watch(turn, facts, tail[-1] if tail else None),
         morning=morning,
     )
 

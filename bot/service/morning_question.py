@@ -67,19 +67,18 @@ async def answer_morning(
         turn.clear_pending()
         return [turn.private("That question has expired.")], True
     if checkin.morning_pain is not None:
-        if (turn.person.pending or {}).get("flow") == MORNING:
-            turn.clear_pending()
+        _close_question(turn)
         return [turn.private(f"Already noted: {checkin.morning_pain}/10 that morning.")], True
     pain = read_score(value, "pain this morning")
     # One morning answers for every session of that day (two check-ins in one day).
-    for row in await turn.uow.checkins.same_day_without_morning(turn.person.id, checkin.local_date):
-        row.morning_pain = pain
-    checkin.morning_pain = pain
-    if (turn.person.pending or {}).get("flow") == MORNING:
-        turn.clear_pending()
+    await turn.uow.checkins.note_morning(turn.person.id, checkin.local_date, pain)
+    checkin.morning_pain = pain  # already so on a database; the statement above set it
     if safety.is_paused(turn):
+        _close_question(turn)
         return [turn.private(f"Thanks, {pain}/10 noted.")], True
     verdict = await decision.decide(turn, morning=True)
+    # Closed after the decision's read: the person's row is then written once, at the end.
+    _close_question(turn)
     session = decision.session_of(checkin)
     noted = f"Thanks, {pain}/10 noted."
     if checkin.phase_index == turn.person.phase_index and settled(session):
@@ -98,3 +97,9 @@ async def answer_morning(
     first, *more = decision.follow_up(turn, verdict, then)
     replies = [turn.private(f"{noted} {first.text}", buttons=first.buttons), *more]
     return replies, not (verdict.screen or verdict.test is not None)
+
+
+def _close_question(turn: Turn) -> None:
+    """The morning question is answered: no longer the open one (if it still was)."""
+    if (turn.person.pending or {}).get("flow") == MORNING:
+        turn.clear_pending()

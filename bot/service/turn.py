@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.content import Library, Phase, Program
 from bot.core.messages import Incoming, Reply
-from bot.storage_port import UnitOfWork
+from bot.storage_port import Arrival, UnitOfWork
 from storage.models import CheckIn, Identity, Person
 
 _UNREAD: Any = object()
@@ -48,6 +48,16 @@ class Turn:
             self._last_session = await self.uow.checkins.last_completed(self.person.id)
         found: CheckIn | None = self._last_session
         return found
+
+    def in_private(self) -> Turn:
+        """This turn as if it came in the person's private chat (what it has read goes along)."""
+        alone = replace(self, incoming=replace(self.incoming, is_private=True))
+        alone._last_session = self._last_session
+        return alone
+
+    def arrived(self, arrival: Arrival) -> None:
+        """What was read with the person as the message arrived."""
+        self._last_session = arrival.last_session
 
     def completed(self, checkin: CheckIn) -> None:
         """A check-in was completed in this turn: it is now the last one."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, and_, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import CheckIn, DecisionRecord, Pause, SelfTestResult
+from bot.storage_port import PhaseFacts
+from storage import outbox
+from storage.models import CheckIn, DecisionRecord, OutboxMessage, Pause, SelfTestResult
 
 
 class SqlCheckIns:
@@ -37,28 +40,83 @@ class SqlCheckIns:
     async def phase_summary(
         self, person_id: int, phase_index: int, since: date | None, last: int
     ) -> tuple[int, date | None, Sequence[CheckIn]]:
-        where = [
-            CheckIn.person_id == person_id,
-            CheckIn.completed_at.is_not(None),
-            CheckIn.phase_index == phase_index,
-            CheckIn.paused.is_(False),  # logged while paused: kept, never counted
-        ]
-        if since is not None:
-            where.append(CheckIn.local_date >= since)
+        where = _counted_in_phase(person_id, phase_index, since)
         row = (
             await self.session.execute(
                 select(func.count(CheckIn.id), func.min(CheckIn.local_date)).where(*where)
             )
         ).one()
-        tail = (
-            await self.session.scalars(
-                select(CheckIn)
-                .where(*where)
-                .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
-                .limit(last)
-            )
-        ).all()
+        tail = (await self.session.scalars(_tail(where, last))).all()
         return int(row[0]), row[1], list(reversed(tail))
+
+    async def phase_facts(
+        self,
+        person_id: int,
+        phase_index: int,
+        since: date | None,
+        last: int,
+        *,
+        recent_since: date,
+        test_id: str | None,
+    ) -> PhaseFacts:
+        """One SELECT: the recent check-ins and the phase's tail as rows, the phase's count,
+        its first day, the entry test's results and the outbox's unsent rows as scalar
+        subqueries on every row. The rows
+        hang off a one-row select by an outer join, so the scalars come back without rows too."""
+        where = _counted_in_phase(person_id, phase_index, since)
+        counted = select(CheckIn.id).where(*where)
+        tests: list[ColumnElement[bool]] = [
+            SelfTestResult.person_id == person_id,
+            SelfTestResult.test_id == (test_id or ""),
+        ]
+        one = select(literal(1).label("one")).subquery()
+        statement = (
+            select(
+                CheckIn,
+                counted.with_only_columns(func.count(CheckIn.id)).scalar_subquery(),
+                counted.with_only_columns(func.min(CheckIn.local_date)).scalar_subquery(),
+                exists().where(*tests, SelfTestResult.passed.is_(True)),
+                select(func.max(SelfTestResult.at)).where(*tests).scalar_subquery(),
+                exists().where(
+                    OutboxMessage.person_id == person_id,
+                    OutboxMessage.state.in_(outbox.UNFINISHED),
+                    OutboxMessage.to_channel.is_(False),
+                ),
+            )
+            .select_from(one)
+            .outerjoin(
+                CheckIn,
+                and_(
+                    CheckIn.person_id == person_id,
+                    CheckIn.completed_at.is_not(None),
+                    or_(
+                        CheckIn.local_date >= recent_since,
+                        CheckIn.id.in_(_tail(where, last).with_only_columns(CheckIn.id)),
+                    ),
+                ),
+            )
+            .order_by(CheckIn.completed_at, CheckIn.id)
+        )
+        rows = (await self.session.execute(statement)).all()
+        found = [row[0] for row in rows if row[0] is not None]
+        total, first_day, passed, last_at, queued = rows[0][1:]
+        # The phase's last rows among those read are its tail: the tail was read whole.
+        in_phase = [
+            c
+            for c in found
+            if c.phase_index == phase_index
+            and not c.paused
+            and (since is None or c.local_date >= since)
+        ]
+        return PhaseFacts(
+            total=int(total),
+            first_day=first_day,
+            tail=in_phase[-last:] if last > 0 else [],
+            recent=[c for c in found if c.local_date >= recent_since],
+            test_passed=test_id is not None and bool(passed),
+            test_last_at=last_at if test_id is not None else None,
+            queued=bool(queued),
+        )
 
     async def last_completed(self, person_id: int) -> CheckIn | None:
         statement = (
@@ -69,14 +127,20 @@ class SqlCheckIns:
         )
         return (await self.session.scalars(statement)).first()
 
-    async def same_day_without_morning(self, person_id: int, day: date) -> Sequence[CheckIn]:
-        statement = select(CheckIn).where(
-            CheckIn.person_id == person_id,
-            CheckIn.completed_at.is_not(None),
-            CheckIn.local_date == day,
-            CheckIn.morning_pain.is_(None),
+    async def note_morning(self, person_id: int, day: date, pain: int) -> None:
+        """One UPDATE; the rows already in the session take the value too (not as changes)."""
+        statement = (
+            update(CheckIn)
+            .where(
+                CheckIn.person_id == person_id,
+                CheckIn.completed_at.is_not(None),
+                CheckIn.local_date == day,
+                CheckIn.morning_pain.is_(None),
+            )
+            .values(morning_pain=pain)
+            .execution_options(synchronize_session="evaluate")
         )
-        return (await self.session.scalars(statement)).all()
+        await self.session.execute(statement)
 
     async def every(self, person_id: int) -> Sequence[CheckIn]:
         statement = select(CheckIn).where(CheckIn.person_id == person_id).order_by(CheckIn.id)
@@ -123,3 +187,28 @@ class SqlCheckIns:
             .limit(1)
         )
         return (await self.session.scalars(statement)).first()
+
+
+def _counted_in_phase(
+    person_id: int, phase_index: int, since: date | None
+) -> list[ColumnElement[bool]]:
+    """Completed check-ins of a phase that count (not logged while paused)."""
+    where = [
+        CheckIn.person_id == person_id,
+        CheckIn.completed_at.is_not(None),
+        CheckIn.phase_index == phase_index,
+        CheckIn.paused.is_(False),  # logged while paused: kept, never counted
+    ]
+    if since is not None:
+        where.append(CheckIn.local_date >= since)
+    return where
+
+
+def _tail(where: list[ColumnElement[bool]], last: int) -> Select[CheckIn]:
+    """The last `last` of them, newest first."""
+    return (
+        select(CheckIn)
+        .where(*where)
+        .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
+        .limit(last)
+    )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ScalarSelect, and_, case, delete, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import QueryableAttribute, aliased, contains_eager, joinedload
 
+from bot.core import flows
+from bot.storage_port import Arrival
 from storage import link_tries
 from storage.models import (
     OUTCOME_TABLES,
@@ -27,6 +30,9 @@ from storage.models import (
     SelfTestResult,
     TeamMember,
 )
+
+# The flows whose open question names a check-in by its id (the others name the person).
+ASKED_FLOWS = (flows.CHECKIN, flows.MORNING)
 
 
 class SqlPeople:
@@ -47,6 +53,52 @@ class SqlPeople:
         if lock and self.session.get_bind().dialect.name != "sqlite":
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).first()
+
+    async def arrive(self, platform: str, user_ref: str) -> Arrival | None:
+        """The identity and person, the person's last completed check-in and the check-in their
+        open question names; the check-ins land in the session, so asking for them again by id
+        costs no statement. SQLite: one SELECT (the coach takes one message at a time, so what
+        it reads is what the previous message committed). PostgreSQL: the identity and person
+        locked first (as `identity`), then the check-ins in a second SELECT: a statement that
+        waited for the lock still reads every other table as it was when it began, without the
+        check-in the message it waited for has just committed (a double send would log twice)."""
+        last = aliased(CheckIn, name="last_session")
+        asked = aliased(CheckIn, name="asked")
+        if self.session.get_bind().dialect.name != "sqlite":
+            identity = await self.identity(platform, user_ref, lock=True)
+            if identity is None:
+                return None
+            person = identity.person
+            one = select(literal(1).label("one")).subquery()
+            ref = _asked_ref(person.pending)
+            row = (
+                await self.session.execute(
+                    select(last, asked)
+                    .select_from(one)
+                    .outerjoin(last, last.id == _last_session_id(person.id))
+                    .outerjoin(asked, and_(asked.id == ref, asked.person_id == person.id))
+                )
+            ).one()
+            return Arrival(identity, last_session=row[0], asked=row[1])
+        # Only these flows' `ref` is a check-in's id (the others name the person).
+        asked_id = case(
+            (
+                Person.pending["flow"].as_string().in_(ASKED_FLOWS),
+                Person.pending["ref"].as_integer(),
+            )
+        )
+        statement = (
+            select(Identity, last, asked)
+            .join(Identity.person)
+            .options(contains_eager(Identity.person))
+            .outerjoin(last, last.id == _last_session_id(Person.id))
+            .outerjoin(asked, and_(asked.id == asked_id, asked.person_id == Person.id))
+            .where(Identity.platform == platform, Identity.user_ref == user_ref)
+        )
+        found = (await self.session.execute(statement)).first()
+        if found is None:
+            return None
+        return Arrival(identity=found[0], last_session=found[1], asked=found[2])
 
     async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
         person = Person(created_at=now)
@@ -90,6 +142,7 @@ class SqlPeople:
                 update(table).where(table.person_id == leaving.id).values(person_id=keeper.id)
             )
         await self._merge_outcomes(leaving.id, keeper.id)
+        keeper.morning_asked_on = _later(keeper.morning_asked_on, leaving.morning_asked_on)
         kept_teams = select(TeamMember.team_id).where(TeamMember.person_id == keeper.id)
         await session.execute(
             update(TeamMember)
@@ -149,3 +202,27 @@ class SqlPeople:
             await self.session.execute(delete(table).where(table.person_id == person_id))
         await self.session.execute(delete(Person).where(Person.id == person_id))
         self.session.expunge_all()  # the loaded rows are gone: nothing left to flush
+
+
+def _later(one: date | None, other: date | None) -> date | None:
+    """The morning question asked today of either chat's person is asked today of the keeper
+    (the leaving person's check-ins, their last session perhaps among them, move over)."""
+    return max((day for day in (one, other) if day is not None), default=None)
+
+
+def _last_session_id(person_id: QueryableAttribute[int] | int) -> ScalarSelect[int]:
+    """The id of the person's last completed check-in (NULL when there is none)."""
+    return (
+        select(CheckIn.id)
+        .where(CheckIn.person_id == person_id, CheckIn.completed_at.is_not(None))
+        .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _asked_ref(pending: dict[str, Any] | None) -> int | None:
+    """The check-in the open question names, if it names one."""
+    ref = (pending or {}).get("ref")
+    flow = (pending or {}).get("flow")
+    return ref if flow in ASKED_FLOWS and isinstance(ref, int) else None

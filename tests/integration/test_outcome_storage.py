@@ -1,12 +1,11 @@
-"""The outcome tables on SQLite and PostgreSQL: migration 0007 up, down and up again matching the
-models, the queries the service will call, one reassessment per window, /export, and /delete
-(explicit deletes and ON DELETE CASCADE)."""
+"""The outcome tables on SQLite and PostgreSQL: migration 0007 up, down and up again (head then
+matching the models), the queries the service will call, one reassessment per window, /export,
+and /delete (explicit deletes and ON DELETE CASCADE)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, inspect, select
@@ -19,11 +18,6 @@ from tests.integration.test_scheduler_outbox_migration import _diff
 
 NOW = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
 NEW_TABLES = {"activities", "reassessments", "activity_scores", "lessons_seen"}
-LATER_TABLES = {"send_budget"}  # added by later revisions: missing at 0007
-
-
-def _not_later(difference: Any) -> bool:
-    return not (difference[0] == "add_table" and difference[1].name in LATER_TABLES)
 
 
 @pytest.fixture
@@ -88,7 +82,6 @@ async def test_migration_0007_up_down_up_matches_the_models(database_url: str) -
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
             assert tables >= NEW_TABLES
-            assert list(filter(_not_later, await connection.run_sync(_diff))) == []
 
         def down(connection: object) -> None:
             from alembic import command

@@ -98,7 +98,7 @@ async def test_migration_0009_up_down_up_matches_the_models(database_url: str) -
 
         config = db.alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "0007")
+        command.downgrade(config, "0008")
 
     try:
         await db.upgrade(engine)

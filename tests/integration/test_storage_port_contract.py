@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.storage_port import Storage, UnitOfWork
 from storage import db
-from storage.models import CheckIn, Pause
+from storage.models import CheckIn, Pause, SelfTestResult
 from storage.unit_of_work import SqlStorage
 from tests.unit.service.fakes import FakeStorage
 
@@ -54,6 +54,15 @@ async def _scenario(uow: UnitOfWork) -> dict[str, Any]:
             )
         )
     await uow.flush()
+    uow.checkins.add_self_test(
+        SelfTestResult(
+            person_id=person_id, test_id="stand", at=NOW - timedelta(days=2), passed=False
+        )
+    )
+    uow.checkins.add_self_test(
+        SelfTestResult(person_id=person_id, test_id="other", at=NOW, passed=True)
+    )
+    await uow.flush()
     checkins = uow.checkins
     total, first, tail = await checkins.phase_summary(person_id, 1, DAY - timedelta(days=4), 2)
     last = await checkins.last_completed(person_id)
@@ -64,14 +73,49 @@ async def _scenario(uow: UnitOfWork) -> dict[str, Any]:
         "phase 0": _pains(await checkins.completed(person_id, phase_index=0)),
         "summary": (total, first, _pains(tail)),
         "last": last.pain_during if last else None,
-        "same day": sorted(
-            _pains(await checkins.same_day_without_morning(person_id, DAY - timedelta(days=3)))
-        ),
+        "facts": await _facts(uow, person_id),
+        "arrival": await _arrival(uow),
         "every": _pains(await checkins.every(person_id)),
         "open pause": going.ended_at if going else "none",
         "identities": [i.user_ref for i in await uow.people.identities(person_id)],
         "found": (await uow.people.identity("console", "u1")) is not None,
     }
+
+
+async def _facts(uow: UnitOfWork, person_id: int) -> list[Any]:
+    """`phase_facts` for a few phases, windows and tests; then `note_morning`."""
+    found = []
+    for phase, since, last, recent, test in (
+        (1, DAY - timedelta(days=4), 2, DAY - timedelta(days=2), "stand"),
+        (1, None, 5, DAY, "other"),
+        (0, None, 1, DAY - timedelta(days=3), None),
+        (2, None, 3, DAY + timedelta(days=1), "none yet"),  # no row at all
+    ):
+        facts = await uow.checkins.phase_facts(
+            person_id, phase, since, last, recent_since=recent, test_id=test
+        )
+        found.append(
+            (
+                facts.total,
+                facts.first_day,
+                _pains(facts.tail),
+                _pains(facts.recent),
+                facts.test_passed,
+                facts.test_last_at,
+                facts.queued,
+            )
+        )
+    await uow.checkins.note_morning(person_id, DAY - timedelta(days=3), 4)
+    rows = await uow.checkins.every(person_id)
+    found.append([(row.pain_during, row.morning_pain) for row in rows])
+    return found
+
+
+async def _arrival(uow: UnitOfWork) -> Any:
+    arrival = await uow.people.arrive("console", "u1")
+    assert arrival is not None
+    last = arrival.last_session
+    return (arrival.identity.user_ref, last.pain_during if last else None)
 
 
 async def _run(storage: Storage) -> dict[str, Any]:

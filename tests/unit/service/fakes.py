@@ -21,7 +21,7 @@ from bot.config import SOURCE_CONTENT
 from bot.core.clock import Clock
 from bot.core.content import Library, load_library
 from bot.service.coach import Coach
-from bot.storage_port import NewActivity
+from bot.storage_port import Arrival, NewActivity, PhaseFacts
 from storage.models import (
     Activity,
     ActivityScore,
@@ -94,6 +94,12 @@ class FakePeople:
                 return identity
         return None
 
+    async def arrive(self, platform: str, user_ref: str) -> Arrival | None:
+        identity = await self.identity(platform, user_ref, lock=True)
+        if identity is None:
+            return None
+        return Arrival(identity, await FakeCheckIns(self.t).last_completed(identity.person_id))
+
     async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
         person = Person(created_at=now)
         self.t.store(person, self.t.people)
@@ -120,6 +126,9 @@ class FakePeople:
     async def merge(self, leaving: Person, identity: Identity, keeper: Person) -> None:
         t = self.t
         t.outbox = [row for row in t.outbox if row["person_id"] != leaving.id]
+        keeper.morning_asked_on = max(
+            (d for d in (keeper.morning_asked_on, leaving.morning_asked_on) if d), default=None
+        )
         kept_weeks = {r.week for r in t.of(t.reassessments, keeper.id)}
         clash = {r.id for r in t.of(t.reassessments, leaving.id) if r.week in kept_weeks}
         t.reassessments = [r for r in t.reassessments if r.id not in clash]
@@ -218,12 +227,37 @@ class FakeCheckIns:
         first = min((c.local_date for c in rows), default=None)
         return len(rows), first, rows[-last:] if last > 0 else []
 
-    async def same_day_without_morning(self, person_id: int, day: date) -> Sequence[CheckIn]:
-        return [
-            c
-            for c in _done(self.t.of(self.t.checkins, person_id))
-            if c.local_date == day and c.morning_pain is None
-        ]
+    async def phase_facts(
+        self,
+        person_id: int,
+        phase_index: int,
+        since: date | None,
+        last: int,
+        *,
+        recent_since: date,
+        test_id: str | None,
+    ) -> PhaseFacts:
+        total, first_day, tail = await self.phase_summary(person_id, phase_index, since, last)
+        tests = await self.self_tests(person_id, test_id) if test_id is not None else []
+        return PhaseFacts(
+            total=total,
+            first_day=first_day,
+            tail=tail,
+            recent=await self.completed(person_id, since=recent_since),
+            test_passed=any(t.passed for t in tests),
+            test_last_at=max((t.at for t in tests), default=None),
+            queued=any(
+                row["person_id"] == person_id
+                and row["state"] in {"pending", "sending"}
+                and not row["to_channel"]
+                for row in self.t.outbox
+            ),
+        )
+
+    async def note_morning(self, person_id: int, day: date, pain: int) -> None:
+        for c in _done(self.t.of(self.t.checkins, person_id)):
+            if c.local_date == day and c.morning_pain is None:
+                c.morning_pain = pain
 
     async def every(self, person_id: int) -> Sequence[CheckIn]:
         return sorted(self.t.of(self.t.checkins, person_id), key=lambda c: c.id)

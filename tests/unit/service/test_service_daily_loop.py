@@ -135,7 +135,7 @@ async def test_the_morning_question_comes_first_the_next_day(
     clock.advance(days=1)
     await chat.say("/routine")
     assert "this morning" in chat.text
-    assert tables.checkins[0].morning_asked_on is not None
+    assert tables.people[0].morning_asked_on is not None
     await chat.press("2")
     assert "2/10 noted" in chat.text
     assert "90-90 active hamstring stretch" in chat.text  # the routine carries on
