@@ -5,9 +5,11 @@ when the coach asks it first, then a quick check-in `/checkin 2 yes 7`, all thro
 `Coach.handle(Incoming)`. Every loop is a new day for that person (each person has their own
 fake clock, read through a context variable, so people do not wait for each other). Beside it,
 with the same K and in the same run, a bare async SQLAlchemy transaction loop on the same
-database: read a row, update it, commit. Printed per database and K: messages/s, p50/p99
-latency per message, the ratios coach/bare, and the cost of one message against one bare
-transaction at K = 1. Then statements and round trips per message type (SQLite: aiosqlite
+database: read a row, update it, commit, on a stock engine (SQLite: aiosqlite's worker thread),
+and the same loop on the coach's own engine (`storage.db.create_engine`: on SQLite the inline
+connection of `storage.sqlite_inline`). Printed per database and K: messages/s, p50/p99
+latency per message, the ratios coach/bare and coach/same-engine, and the cost of one message
+against one bare transaction at K = 1. Then statements and round trips per message type (SQLite: aiosqlite
 thread hops; PostgreSQL: writes to the server socket) for `/routine`, button answers and a quick
 check-in.
 

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
 
 from bot.bootstrap import build_coach  # noqa: E402
 from bot.config import SOURCE_CONTENT, Settings  # noqa: E402
@@ -93,6 +94,18 @@ async def main(rounds: int) -> None:
             person.lighter_dose = not person.lighter_dose
         if i >= 50:
             baseline.append(time.perf_counter() - t0)
+    # The same transaction through stock aiosqlite (a worker thread per connection), the
+    # driver the coach used before storage.sqlite_inline.
+    stock = create_async_engine(f"sqlite+aiosqlite:///{folder / 'b.sqlite3'}")
+    stock_baseline: list[float] = []
+    for i in range(rounds * 6 + 50):
+        t0 = time.perf_counter()
+        async with AsyncSession(stock) as session, session.begin():
+            person = (await session.scalars(select(Person).limit(1))).one()
+            person.lighter_dose = not person.lighter_dose
+        if i >= 50:
+            stock_baseline.append(time.perf_counter() - t0)
+    await stock.dispose()
     await coach.close()
 
     print(f"SQLite file, {rounds} rounds of /routine + Done + 4 answers")
@@ -100,8 +113,11 @@ async def main(rounds: int) -> None:
     show("one message", per_message)
     show("round: /routine + /checkin 2 yes 7", quick)
     show("baseline: bare transaction", baseline)
+    show("bare transaction, stock aiosqlite", stock_baseline)
     ratio = percentile(per_message, 0.99) / percentile(baseline, 0.99)
     print(f"message p99 / bare transaction p99 = {ratio:.2f}")
+    ratio = percentile(per_message, 0.99) / percentile(stock_baseline, 0.99)
+    print(f"message p99 / stock aiosqlite bare transaction p99 = {ratio:.2f}")
 
 
 if __name__ == "__main__":
