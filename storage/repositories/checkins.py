@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -63,41 +78,16 @@ class SqlCheckIns:
         its first day, the entry test's results and the outbox's unsent rows as scalar
         subqueries on every row. The rows
         hang off a one-row select by an outer join, so the scalars come back without rows too."""
-        where = _counted_in_phase(person_id, phase_index, since)
-        counted = select(CheckIn.id).where(*where)
-        tests: list[ColumnElement[bool]] = [
-            SelfTestResult.person_id == person_id,
-            SelfTestResult.test_id == (test_id or ""),
-        ]
-        one = select(literal(1).label("one")).subquery()
-        statement = (
-            select(
-                CheckIn,
-                counted.with_only_columns(func.count(CheckIn.id)).scalar_subquery(),
-                counted.with_only_columns(func.min(CheckIn.local_date)).scalar_subquery(),
-                exists().where(*tests, SelfTestResult.passed.is_(True)),
-                select(func.max(SelfTestResult.at)).where(*tests).scalar_subquery(),
-                exists().where(
-                    OutboxMessage.person_id == person_id,
-                    OutboxMessage.state.in_(outbox.UNFINISHED),
-                    OutboxMessage.to_channel.is_(False),
-                ),
-            )
-            .select_from(one)
-            .outerjoin(
-                CheckIn,
-                and_(
-                    CheckIn.person_id == person_id,
-                    CheckIn.completed_at.is_not(None),
-                    or_(
-                        CheckIn.local_date >= recent_since,
-                        CheckIn.id.in_(_tail(where, last).with_only_columns(CheckIn.id)),
-                    ),
-                ),
-            )
-            .order_by(CheckIn.completed_at, CheckIn.id)
-        )
-        rows = (await self.session.execute(statement)).all()
+        statement = _phase_facts(since_known=since is not None)
+        values = {
+            "person_id": person_id,
+            "phase_index": phase_index,
+            "since": since,
+            "last": last,
+            "recent_since": recent_since,
+            "test_id": test_id or "",
+        }
+        rows = (await self.session.execute(statement, values)).all()
         found = [row[0] for row in rows if row[0] is not None]
         total, first_day, passed, last_at, queued = rows[0][1:]
         # The phase's last rows among those read are its tail: the tail was read whole.
@@ -211,4 +201,56 @@ def _tail(where: list[ColumnElement[bool]], last: int) -> Select[CheckIn]:
         .where(*where)
         .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
         .limit(last)
+    )
+
+
+@cache
+def _phase_facts(*, since_known: bool) -> Select[Any]:
+    """`phase_facts`'s SELECT, built once per shape with bound parameters (person_id,
+    phase_index, since, last, recent_since, test_id): building it costs more than running it."""
+    person_id = bindparam("person_id", type_=Integer)
+    where: list[ColumnElement[bool]] = [
+        CheckIn.person_id == person_id,
+        CheckIn.completed_at.is_not(None),
+        CheckIn.phase_index == bindparam("phase_index", type_=Integer),
+        CheckIn.paused.is_(False),  # logged while paused: kept, never counted
+    ]
+    if since_known:
+        where.append(CheckIn.local_date >= bindparam("since", type_=Date))
+    counted = select(CheckIn.id).where(*where)
+    test_id = bindparam("test_id", type_=String)
+    tests = [SelfTestResult.person_id == person_id, SelfTestResult.test_id == test_id]
+    tail = (
+        select(CheckIn.id)
+        .where(*where)
+        .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
+        .limit(bindparam("last", type_=Integer))
+    )
+    one = select(literal(1).label("one")).subquery()
+    return (
+        select(
+            CheckIn,
+            counted.with_only_columns(func.count(CheckIn.id)).scalar_subquery(),
+            counted.with_only_columns(func.min(CheckIn.local_date)).scalar_subquery(),
+            exists().where(*tests, SelfTestResult.passed.is_(True)),
+            select(func.max(SelfTestResult.at)).where(*tests).scalar_subquery(),
+            exists().where(
+                OutboxMessage.person_id == person_id,
+                OutboxMessage.state.in_(outbox.UNFINISHED),
+                OutboxMessage.to_channel.is_(False),
+            ),
+        )
+        .select_from(one)
+        .outerjoin(
+            CheckIn,
+            and_(
+                CheckIn.person_id == person_id,
+                CheckIn.completed_at.is_not(None),
+                or_(
+                    CheckIn.local_date >= bindparam("recent_since", type_=Date),
+                    CheckIn.id.in_(tail),
+                ),
+            ),
+        )
+        .order_by(CheckIn.completed_at, CheckIn.id)
     )

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, and_, case, delete, literal, select, update
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    ScalarSelect,
+    and_,
+    bindparam,
+    case,
+    delete,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased, contains_eager, joinedload
@@ -61,41 +72,18 @@ class SqlPeople:
         it reads is what the previous message committed). PostgreSQL: the identity and person
         locked first (as `identity`), then the check-ins in a second SELECT: a statement that
         waited for the lock still reads every other table as it was when it began, without the
-        check-in the message it waited for has just committed (a double send would log twice)."""
-        last = aliased(CheckIn, name="last_session")
-        asked = aliased(CheckIn, name="asked")
+        check-in the message it waited for has just committed (a double send would log twice).
+        The statements are built once (`_ARRIVAL`): building one costs more than running it."""
         if self.session.get_bind().dialect.name != "sqlite":
             identity = await self.identity(platform, user_ref, lock=True)
             if identity is None:
                 return None
             person = identity.person
-            one = select(literal(1).label("one")).subquery()
-            ref = _asked_ref(person.pending)
-            row = (
-                await self.session.execute(
-                    select(last, asked)
-                    .select_from(one)
-                    .outerjoin(last, last.id == _last_session_id(person.id))
-                    .outerjoin(asked, and_(asked.id == ref, asked.person_id == person.id))
-                )
-            ).one()
+            asked = {"person_id": person.id, "ref": _asked_ref(person.pending)}
+            row = (await self.session.execute(_ARRIVAL.checkins, asked)).one()
             return Arrival(identity, last_session=row[0], asked=row[1])
-        # Only these flows' `ref` is a check-in's id (the others name the person).
-        asked_id = case(
-            (
-                Person.pending["flow"].as_string().in_(ASKED_FLOWS),
-                Person.pending["ref"].as_integer(),
-            )
-        )
-        statement = (
-            select(Identity, last, asked)
-            .join(Identity.person)
-            .options(contains_eager(Identity.person))
-            .outerjoin(last, last.id == _last_session_id(Person.id))
-            .outerjoin(asked, and_(asked.id == asked_id, asked.person_id == Person.id))
-            .where(Identity.platform == platform, Identity.user_ref == user_ref)
-        )
-        found = (await self.session.execute(statement)).first()
+        who = {"platform": platform, "user_ref": user_ref}
+        found = (await self.session.execute(_ARRIVAL.sqlite, who)).first()
         if found is None:
             return None
         return Arrival(identity=found[0], last_session=found[1], asked=found[2])
@@ -210,7 +198,9 @@ def _later(one: date | None, other: date | None) -> date | None:
     return max((day for day in (one, other) if day is not None), default=None)
 
 
-def _last_session_id(person_id: QueryableAttribute[int] | int) -> ScalarSelect[int]:
+def _last_session_id(
+    person_id: QueryableAttribute[int] | BindParameter[int] | int,
+) -> ScalarSelect[int]:
     """The id of the person's last completed check-in (NULL when there is none)."""
     return (
         select(CheckIn.id)
@@ -226,3 +216,43 @@ def _asked_ref(pending: dict[str, Any] | None) -> int | None:
     ref = (pending or {}).get("ref")
     flow = (pending or {}).get("flow")
     return ref if flow in ASKED_FLOWS and isinstance(ref, int) else None
+
+
+class _Arrival:
+    """The arrival's statements, with bound parameters instead of values."""
+
+    def __init__(self) -> None:
+        last = aliased(CheckIn, name="last_session")
+        asked = aliased(CheckIn, name="asked")
+        person_id = bindparam("person_id", type_=Integer)
+        one = select(literal(1).label("one")).subquery()
+        self.checkins = (
+            select(last, asked)
+            .select_from(one)
+            .outerjoin(last, last.id == _last_session_id(person_id))
+            .outerjoin(
+                asked,
+                and_(asked.id == bindparam("ref", type_=Integer), asked.person_id == person_id),
+            )
+        )
+        # Only these flows' `ref` is a check-in's id (the others name the person).
+        asked_id = case(
+            (
+                Person.pending["flow"].as_string().in_(ASKED_FLOWS),
+                Person.pending["ref"].as_integer(),
+            )
+        )
+        self.sqlite = (
+            select(Identity, last, asked)
+            .join(Identity.person)
+            .options(contains_eager(Identity.person))
+            .outerjoin(last, last.id == _last_session_id(Person.id))
+            .outerjoin(asked, and_(asked.id == asked_id, asked.person_id == Person.id))
+            .where(
+                Identity.platform == bindparam("platform"),
+                Identity.user_ref == bindparam("user_ref"),
+            )
+        )
+
+
+_ARRIVAL = _Arrival()
