@@ -9,9 +9,9 @@ database: read a row, update it, commit, on a stock engine (SQLite: aiosqlite's 
 and the same loop on the coach's own engine (`storage.db.create_engine`: on SQLite the inline
 connection of `storage.sqlite_inline`). Printed per database and K: messages/s, p50/p99
 latency per message, the ratios coach/bare and coach/same-engine, and the cost of one message
-against one bare transaction at K = 1. Then statements and round trips per message type (SQLite: aiosqlite
-thread hops; PostgreSQL: writes to the server socket) for `/routine`, button answers and a quick
-check-in.
+against one bare transaction at K = 1. Then statements and round trips per message type
+(SQLite: aiosqlite thread hops; PostgreSQL: writes to the server socket) for `/routine`, button
+answers and a quick check-in.
 
     .venv/bin/python bench/bench_load.py [--quick] [--seconds 6] [--ks 1,10,50,200]
         [--databases sqlite,postgres] [--show-sql]
