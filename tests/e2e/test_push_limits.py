@@ -5,7 +5,7 @@ beyond its limit per second and counts them.
 - Two replicas (two schedulers, each with its own engine, on one PostgreSQL database) fan out
   reminders together: with the shared send budget the fake refuses none; with per-replica
   pacing alone (the control) together they go over the limit. This runs in real time (the
-  fake counts sends per real second): about 1.5 s with a limit scaled down to 20/s; the
+  fake counts sends per real second): about 2 s with a limit scaled down to 20/s; the
   assertions are counts, not durations.
 - Paid broadcast (COACH_TELEGRAM_PAID_BROADCAST) goes with scheduled reminders only: the
   person's own conversation stays on the normal path.
@@ -34,9 +34,11 @@ from tests.integration.scheduler_support import PersonSpec, add_people, schedule
 PLANNED = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
 DUE = datetime(2027, 1, 5, 6, 30, tzinfo=UTC)  # 07:30 in Berlin
 LIMIT = 20  # the fake's sends a second: Telegram's 30, scaled down to keep the test short
-# Each replica paces to the limit with headroom for a loaded test machine (16/s).
-PACE = Limits(per_second=LIMIT, headroom=0.8)
-PEOPLE = 24  # more than the limit in one second if the replicas add up, 1.5 s if they share
+# Each replica paces to the limit with room for a slow, loaded test machine (12/s): a send
+# delayed by the machine lands in the next second beside the one after it (at 16/s one 429 was
+# seen in a CI run). Two replicas pacing alone still add up to 24/s, over the limit.
+PACE = Limits(per_second=LIMIT, headroom=0.6)
+PEOPLE = 24  # more than the limit in one second if the replicas add up, 2 s if they share
 FIRST_CHAT = 5000
 
 
