@@ -209,11 +209,3 @@ class InlineConnection:
     @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._conn.in_transaction
-
-    @property
-    def total_changes(self) -> int:
-        return self._conn.total_changes

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Date,
     Integer,
     Select,
@@ -180,7 +181,9 @@ class SqlCheckIns:
 
 
 def _counted_in_phase(
-    person_id: int, phase_index: int, since: date | None
+    person_id: int | BindParameter[int],
+    phase_index: int | BindParameter[int],
+    since: date | BindParameter[date] | None,
 ) -> list[ColumnElement[bool]]:
     """Completed check-ins of a phase that count (not logged while paused)."""
     where = [
@@ -194,7 +197,7 @@ def _counted_in_phase(
     return where
 
 
-def _tail(where: list[ColumnElement[bool]], last: int) -> Select[CheckIn]:
+def _tail(where: list[ColumnElement[bool]], last: int | BindParameter[int]) -> Select[CheckIn]:
     """The last `last` of them, newest first."""
     return (
         select(CheckIn)
@@ -209,23 +212,12 @@ def _phase_facts(*, since_known: bool) -> Select[Any]:
     """`phase_facts`'s SELECT, built once per shape with bound parameters (person_id,
     phase_index, since, last, recent_since, test_id): building it costs more than running it."""
     person_id = bindparam("person_id", type_=Integer)
-    where: list[ColumnElement[bool]] = [
-        CheckIn.person_id == person_id,
-        CheckIn.completed_at.is_not(None),
-        CheckIn.phase_index == bindparam("phase_index", type_=Integer),
-        CheckIn.paused.is_(False),  # logged while paused: kept, never counted
-    ]
-    if since_known:
-        where.append(CheckIn.local_date >= bindparam("since", type_=Date))
+    since = bindparam("since", type_=Date) if since_known else None
+    where = _counted_in_phase(person_id, bindparam("phase_index", type_=Integer), since)
     counted = select(CheckIn.id).where(*where)
     test_id = bindparam("test_id", type_=String)
     tests = [SelfTestResult.person_id == person_id, SelfTestResult.test_id == test_id]
-    tail = (
-        select(CheckIn.id)
-        .where(*where)
-        .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
-        .limit(bindparam("last", type_=Integer))
-    )
+    tail = _tail(where, bindparam("last", type_=Integer)).with_only_columns(CheckIn.id)
     one = select(literal(1).label("one")).subquery()
     return (
         select(
