@@ -139,7 +139,8 @@ class CheckIns(Protocol):
 
     async def note_morning(self, person_id: int, day: date, pain: int) -> None:
         """The next morning's pain of every completed check-in of `day` whose morning is not
-        known yet (one morning answers for the sessions of that day)."""
+        known yet (one morning answers for the sessions of that day); the check-ins already
+        read take the value too."""
         ...
 
     async def every(self, person_id: int) -> Sequence[CheckIn]:

@@ -35,8 +35,8 @@ SEPARATOR = "\n\n"
 
 def shown_length(text: str, title: str | None = None) -> int:
     """The most characters `text` under `title` takes on any platform (escapes counted)."""
-    heading = f"{title}\n" if title else ""
-    return sum(2 if c in _ESCAPED else 1 for c in heading + text)
+    shown = f"{title}\n{text}" if title else text
+    return len(shown) + sum(shown.count(c) for c in _ESCAPED)
 
 
 def join_replies(replies: Sequence[Reply]) -> list[Reply]:

@@ -170,7 +170,8 @@ class Coach:
                 )
             else:
                 identity = arrival.identity
-            identity.unreachable = False
+            if identity.unreachable:  # an unchanged attribute set would still cost a flush
+                identity.unreachable = False
             if now - identity.last_seen > LAST_SEEN_RESOLUTION:  # spare a write per message
                 identity.last_seen = now
             turn = Turn(incoming, identity, identity.person, uow, self.library, now)

@@ -166,7 +166,7 @@ def apply(turn: Turn, verdict: Verdict, checkin: CheckIn | None) -> None:
         person.lighter_dose = True
     elif verdict.lower_dose:
         person.lighter_dose = True
-    elif verdict.decision is Decision.HOLD and _calm(turn, checkin):
+    elif verdict.decision is Decision.HOLD and person.lighter_dose and _calm(turn, checkin):
         # A calm session lifts a lighter dose given after a bad day.
         person.lighter_dose = False
     if verdict.review and not review_pending(turn):

@@ -72,7 +72,6 @@ async def answer_morning(
     pain = read_score(value, "pain this morning")
     # One morning answers for every session of that day (two check-ins in one day).
     await turn.uow.checkins.note_morning(turn.person.id, checkin.local_date, pain)
-    checkin.morning_pain = pain  # already so on a database; the statement above set it
     if safety.is_paused(turn):
         _close_question(turn)
         return [turn.private(f"Thanks, {pain}/10 noted.")], True
