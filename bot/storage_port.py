@@ -84,14 +84,60 @@ class People(Protocol):
         ...
 
 
+class LoggedSession(Protocol):
+    """A completed check-in as the progression rule reads it: a stored row, or a copy of one
+    (`SessionCopy`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def completed_at(self) -> datetime | None: ...
+    @property
+    def local_date(self) -> date: ...
+    @property
+    def phase_index(self) -> int: ...
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def pain_during(self) -> int | None: ...
+    @property
+    def neutral(self) -> str | None: ...
+    @property
+    def comfort(self) -> int | None: ...
+    @property
+    def pre_pain(self) -> int | None: ...
+    @property
+    def morning_pain(self) -> int | None: ...
+    @property
+    def leg_symptoms(self) -> bool | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCopy:
+    """A completed check-in's values, read for a decision and never written back: copying
+    them costs a fraction of loading a tracked row."""
+
+    id: int
+    completed_at: datetime | None
+    local_date: date
+    phase_index: int
+    paused: bool
+    pain_during: int | None
+    neutral: str | None
+    comfort: int | None
+    pre_pain: int | None
+    morning_pain: int | None
+    leg_symptoms: bool | None
+
+
 @dataclass(frozen=True)
 class PhaseFacts:
     """The stored inputs of the progression rule (`CheckIns.phase_facts`)."""
 
     total: int  # counted check-ins of the phase (not logged while paused)
     first_day: date | None  # the first of them
-    tail: Sequence[CheckIn]  # the last few of them, oldest first
-    recent: Sequence[CheckIn]  # every completed check-in since a day, oldest first
+    tail: Sequence[LoggedSession]  # the last few of them, oldest first
+    recent: Sequence[LoggedSession]  # every completed check-in since a day, oldest first
     test_passed: bool  # the entry test was passed once
     test_last_at: datetime | None  # the latest result of the entry test
     # A message of the person waits in the outbox (unsent; team channels' posts aside).

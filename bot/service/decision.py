@@ -25,7 +25,7 @@ from bot.core.texts import (
 )
 from bot.service import safety
 from bot.service.turn import Turn
-from bot.storage_port import PhaseFacts
+from bot.storage_port import LoggedSession, PhaseFacts
 from storage.models import CheckIn, DecisionRecord, SelfTestResult
 
 TEST = flows.SELF_TEST  # Action(TEST, test id, "pass"|"fail", person id)
@@ -34,7 +34,7 @@ REVIEW = flows.REVIEW  # Action(REVIEW, "ok", "yes", person id)
 WATCH_DAYS = 14
 
 
-def session_of(checkin: CheckIn, leg_cleared_on: date | None = None) -> Session:
+def session_of(checkin: LoggedSession, leg_cleared_on: date | None = None) -> Session:
     """A completed check-in as the progression rule sees it. Leg symptoms on or before the day a
     clinician review was confirmed no longer hold the person."""
     assert checkin.pain_during is not None
@@ -50,7 +50,7 @@ def session_of(checkin: CheckIn, leg_cleared_on: date | None = None) -> Session:
     )
 
 
-def _watch(turn: Turn, facts: PhaseFacts, latest_session: CheckIn | None) -> Watch:
+def _watch(turn: Turn, facts: PhaseFacts, latest_session: LoggedSession | None) -> Watch:
     """The signals beyond the phase's own sessions (rules 3a and 3b, the entry test)."""
     person = turn.person
     gates = turn.phase.gates
@@ -96,7 +96,7 @@ def next_entry_test(turn: Turn) -> SelfTest | None:
 
 
 def _entry_test_state(
-    turn: Turn, facts: PhaseFacts, latest: CheckIn | None
+    turn: Turn, facts: PhaseFacts, latest: LoggedSession | None
 ) -> tuple[str | None, bool]:
     """The next phase's entry test if it still has to be passed, and whether it was failed
     since the latest session (then the person practises before trying again)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -25,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.storage_port import PhaseFacts
+from bot.storage_port import PhaseFacts, SessionCopy
 from storage import outbox
 from storage.models import CheckIn, DecisionRecord, OutboxMessage, Pause, SelfTestResult
 
@@ -78,7 +79,11 @@ class SqlCheckIns:
         """One SELECT: the recent check-ins and the phase's tail as rows, the phase's count,
         its first day, the entry test's results and the outbox's unsent rows as scalar
         subqueries on every row. The rows
-        hang off a one-row select by an outer join, so the scalars come back without rows too."""
+        hang off a one-row select by an outer join, so the scalars come back without rows too.
+        The check-ins come back as copies (`SessionCopy`), read on the session's connection:
+        nothing here is changed, and loading tracked rows cost twice the statement. So what the
+        session holds unwritten is flushed first."""
+        await self.session.flush()
         statement = _phase_facts(since_known=since is not None)
         values = {
             "person_id": person_id,
@@ -88,9 +93,11 @@ class SqlCheckIns:
             "recent_since": recent_since,
             "test_id": test_id or "",
         }
-        rows = (await self.session.execute(statement, values)).all()
-        found = [row[0] for row in rows if row[0] is not None]
-        total, first_day, passed, last_at, queued = rows[0][1:]
+        connection = await self.session.connection()
+        rows = (await connection.execute(statement, values)).all()
+        width = len(_SESSION_COLUMNS)
+        found = [SessionCopy(*row[:width]) for row in rows if row[0] is not None]
+        total, first_day, passed, last_at, queued = rows[0][width:]
         # The phase's last rows among those read are its tail: the tail was read whole.
         in_phase = [
             c
@@ -207,6 +214,10 @@ def _tail(where: list[ColumnElement[bool]], last: int | BindParameter[int]) -> S
     )
 
 
+# The columns of a `SessionCopy`, in its order.
+_SESSION_COLUMNS = tuple(getattr(CheckIn, field.name) for field in fields(SessionCopy))
+
+
 @cache
 def _phase_facts(*, since_known: bool) -> Select[Any]:
     """`phase_facts`'s SELECT, built once per shape with bound parameters (person_id,
@@ -221,7 +232,7 @@ def _phase_facts(*, since_known: bool) -> Select[Any]:
     one = select(literal(1).label("one")).subquery()
     return (
         select(
-            CheckIn,
+            *_SESSION_COLUMNS,
             counted.with_only_columns(func.count(CheckIn.id)).scalar_subquery(),
             counted.with_only_columns(func.min(CheckIn.local_date)).scalar_subquery(),
             exists().where(*tests, SelfTestResult.passed.is_(True)),
