@@ -863,6 +863,8 @@ async def test_log_lines_carry_no_token_and_no_message_text(
     telegram_fake: FakeTelegram, telegram_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # httpx too: a test that ran `configure_logging` earlier in the process left it quieted.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     coach = ScriptedCoach()
     telegram_fake.fail_next("sendMessage", 500)
     telegram_fake.fail_next("getUpdates", 502)
