@@ -66,11 +66,14 @@ def downgrade() -> None:
     op.drop_table("self_tests")
     op.drop_index(op.f("ix_pauses_person_id"), table_name="pauses")
     op.drop_table("pauses")
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.drop_column("finished_on")
-        batch_op.drop_column("review_cleared_on")
-        batch_op.drop_column("review_advised_on")
-        batch_op.drop_column("phase_start_pain")
-    with op.batch_alter_table("checkins", schema=None) as batch_op:
-        batch_op.drop_column("morning_asked_on")
-        batch_op.drop_column("paused")
+    for column in ("finished_on", "review_cleared_on", "review_advised_on", "phase_start_pain"):
+        _drop_column("people", column)
+    for column in ("morning_asked_on", "paused"):
+        _drop_column("checkins", column)
+
+
+def _drop_column(table: str, column: str) -> None:
+    """ALTER TABLE ... DROP COLUMN on both databases (SQLite 3.35+). Not a batch copy of the
+    table: on SQLite, with foreign keys on, dropping the old copy would delete the rows that
+    cascade from it (a person's check-ins, a check-in's decisions)."""
+    op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -101,5 +101,11 @@ def downgrade() -> None:
     op.drop_table("lessons_seen")
     op.drop_index(op.f("ix_activities_person_id"), table_name="activities")
     op.drop_table("activities")
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.drop_column("activities_asked_on")
+    _drop_column("people", "activities_asked_on")
+
+
+def _drop_column(table: str, column: str) -> None:
+    """ALTER TABLE ... DROP COLUMN on both databases (SQLite 3.35+). Not a batch copy of the
+    table: on SQLite, with foreign keys on, dropping the old copy would delete the rows that
+    cascade from it (a person's check-ins, a check-in's decisions)."""
+    op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
