@@ -139,7 +139,19 @@ class Identity(Base):
 
 class CheckIn(Base):
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_person_done", "person_id", "completed_at"),)
+    __table_args__ = (
+        Index("ix_checkins_person_done", "person_id", "completed_at"),
+        # A phase's counted check-ins (`CheckIns.phase_facts`): their count and first day are
+        # read from the index alone.
+        Index(
+            "ix_checkins_counted",
+            "person_id",
+            "phase_index",
+            "paused",
+            "local_date",
+            "completed_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BindParameter,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -27,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.storage_port import PhaseFacts, SessionCopy
+from bot.storage_port import LoggedSession, PhaseFacts, SessionCopy
 from storage import outbox
 from storage.models import CheckIn, DecisionRecord, OutboxMessage, Pause, SelfTestResult
 
@@ -59,13 +60,19 @@ class SqlCheckIns:
         self, person_id: int, phase_index: int, since: date | None, last: int
     ) -> tuple[int, date | None, Sequence[CheckIn]]:
         where = _counted_in_phase(person_id, phase_index, since)
-        row = (
-            await self.session.execute(
-                select(func.count(CheckIn.id), func.min(CheckIn.local_date)).where(*where)
+        counted = select(CheckIn.id).where(*where)
+        total = counted.with_only_columns(func.count()).scalar_subquery()
+        first_day = counted.with_only_columns(func.min(CheckIn.local_date)).scalar_subquery()
+        row = (await self.session.execute(select(total, first_day))).one()
+        rows = await self.session.scalars(
+            select(CheckIn)
+            .where(
+                CheckIn.person_id == person_id,
+                CheckIn.completed_at >= _tail_from(where, last).scalar_subquery(),
             )
-        ).one()
-        tail = (await self.session.scalars(_tail(where, last))).all()
-        return int(row[0]), row[1], list(reversed(tail))
+            .order_by(CheckIn.completed_at, CheckIn.id)
+        )
+        return int(row[0]), row[1], _tail(rows, phase_index, since, last)
 
     async def phase_facts(
         self,
@@ -77,13 +84,21 @@ class SqlCheckIns:
         recent_since: date,
         test_id: str | None,
     ) -> PhaseFacts:
-        """One SELECT: the recent check-ins and the phase's tail as rows, the phase's count,
-        its first day, the entry test's results and the outbox's unsent rows as scalar
-        subqueries on every row. The rows
-        hang off a one-row select by an outer join, so the scalars come back without rows too.
+        """One SELECT: the person's completed check-ins from the earlier of the recent days and
+        the phase's tail on, as rows; the phase's count, its first day, the entry test's results
+        and the outbox's unsent rows as scalar subqueries on every row. The rows hang off a
+        one-row select by an outer join, so the scalars come back without rows too.
         The check-ins come back as copies (`SessionCopy`), read on the session's connection:
         nothing here is changed, and loading tracked rows cost twice the statement. So what the
-        session holds unwritten is flushed first."""
+        session holds unwritten is flushed first.
+
+        The rows are one range of ix_checkins_person_done, and the count and first day are read
+        from ix_checkins_counted alone: no table row of the person's older history is read.
+        A check-in's local_date is the day it was started where the person is (`turn.today`),
+        and a day starts less than 24 h before midnight UTC of its date (UTC offsets are under
+        a day), so every check-in of a day from `recent_since` on was completed after midnight
+        UTC of the day before. The rows read past those wanted (logged while paused, of other
+        phases, of older days) are dropped here."""
         await self.session.flush()
         statement = _phase_facts(since_known=since is not None)
         values = {
@@ -91,7 +106,7 @@ class SqlCheckIns:
             "phase_index": phase_index,
             "since": since,
             "last": last,
-            "recent_since": recent_since,
+            "recent_from": datetime.combine(recent_since - timedelta(days=1), time(), UTC),
             "test_id": test_id or "",
         }
         connection = await self.session.connection()
@@ -99,18 +114,10 @@ class SqlCheckIns:
         width = len(_SESSION_COLUMNS)
         found = [SessionCopy(*row[:width]) for row in rows if row[0] is not None]
         total, first_day, passed, last_at, queued = rows[0][width:]
-        # The phase's last rows among those read are its tail: the tail was read whole.
-        in_phase = [
-            c
-            for c in found
-            if c.phase_index == phase_index
-            and not c.paused
-            and (since is None or c.local_date >= since)
-        ]
         return PhaseFacts(
             total=int(total),
             first_day=first_day,
-            tail=in_phase[-last:] if last > 0 else [],
+            tail=_tail(found, phase_index, since, last),
             recent=[c for c in found if c.local_date >= recent_since],
             test_passed=test_id is not None and bool(passed),
             test_last_at=last_at if test_id is not None else None,
@@ -196,26 +203,50 @@ def _counted_in_phase(
     phase_index: int | BindParameter[int],
     since: date | BindParameter[date] | None,
 ) -> list[ColumnElement[bool]]:
-    """Completed check-ins of a phase that count (not logged while paused)."""
+    """Completed check-ins of a phase that count (not logged while paused): a range of
+    ix_checkins_counted (`paused` is never NULL: `= false`, which an index reads as a key,
+    says the same as IS false)."""
     where = [
         CheckIn.person_id == person_id,
         CheckIn.completed_at.is_not(None),
         CheckIn.phase_index == phase_index,
-        CheckIn.paused.is_(False),  # logged while paused: kept, never counted
+        CheckIn.paused == false(),  # logged while paused: kept, never counted
     ]
     if since is not None:
         where.append(CheckIn.local_date >= since)
     return where
 
 
-def _tail(where: list[ColumnElement[bool]], last: int | BindParameter[int]) -> Select[CheckIn]:
-    """The last `last` of them, newest first."""
-    return (
-        select(CheckIn)
+def _tail_from(where: list[ColumnElement[bool]], last: int | BindParameter[int]) -> Any:
+    """A completed_at at or before that of each of the phase's last `last` counted check-ins
+    (NULL when there is none): the oldest of the last `last` in ix_checkins_counted's order
+    (by day), read from that index alone. Any `last` of them have an oldest no later than
+    that of the last `last` by completed_at, so the rows from it on hold the whole tail; it
+    is the same row unless a check-in was completed after one of a later day."""
+    newest = (
+        select(CheckIn.completed_at)
         .where(*where)
-        .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
+        .order_by(CheckIn.local_date.desc(), CheckIn.completed_at.desc())
         .limit(last)
+        .subquery()
     )
+    return select(func.min(newest.c.completed_at))
+
+
+Logged = TypeVar("Logged", bound=LoggedSession)
+
+
+def _tail(rows: Iterable[Logged], phase_index: int, since: date | None, last: int) -> list[Logged]:
+    """The phase's last `last` counted check-ins, oldest first, among `rows` (in order, and
+    holding every row from `_tail_from`'s completed_at on)."""
+    counted = [
+        c
+        for c in rows
+        if c.phase_index == phase_index
+        and not c.paused
+        and (since is None or c.local_date >= since)
+    ]
+    return counted[-last:] if last > 0 else []
 
 
 # The bound names differ from the columns': an UPDATE reserves the column names for its SET.
@@ -237,19 +268,23 @@ _SESSION_COLUMNS = tuple(getattr(CheckIn, field.name) for field in fields(Sessio
 @cache
 def _phase_facts(*, since_known: bool) -> Select[Any]:
     """`phase_facts`'s SELECT, built once per shape with bound parameters (person_id,
-    phase_index, since, last, recent_since, test_id): building it costs more than running it."""
+    phase_index, since, last, recent_from, test_id): building it costs more than running it.
+
+    Its rows: completed_at from the earlier of `recent_from` and `_tail_from` on (the minimum
+    of both in one subquery, so it is computed once), one range of ix_checkins_person_done."""
     person_id = bindparam("person_id", type_=Integer)
     since = bindparam("since", type_=Date) if since_known else None
     where = _counted_in_phase(person_id, bindparam("phase_index", type_=Integer), since)
     counted = select(CheckIn.id).where(*where)
     test_id = bindparam("test_id", type_=String)
     tests = [SelfTestResult.person_id == person_id, SelfTestResult.test_id == test_id]
-    tail = _tail(where, bindparam("last", type_=Integer)).with_only_columns(CheckIn.id)
+    recent_from = select(bindparam("recent_from", type_=CheckIn.completed_at.type).label("at"))
+    starts = _tail_from(where, bindparam("last", type_=Integer)).union_all(recent_from).subquery()
     one = select(literal(1).label("one")).subquery()
     return (
         select(
             *_SESSION_COLUMNS,
-            counted.with_only_columns(func.count(CheckIn.id)).scalar_subquery(),
+            counted.with_only_columns(func.count()).scalar_subquery(),
             counted.with_only_columns(func.min(CheckIn.local_date)).scalar_subquery(),
             exists().where(*tests, SelfTestResult.passed.is_(True)),
             select(func.max(SelfTestResult.at)).where(*tests).scalar_subquery(),
@@ -264,11 +299,7 @@ def _phase_facts(*, since_known: bool) -> Select[Any]:
             CheckIn,
             and_(
                 CheckIn.person_id == person_id,
-                CheckIn.completed_at.is_not(None),
-                or_(
-                    CheckIn.local_date >= bindparam("recent_since", type_=Date),
-                    CheckIn.id.in_(tail),
-                ),
+                CheckIn.completed_at >= select(func.min(starts.c[0])).scalar_subquery(),
             ),
         )
         .order_by(CheckIn.completed_at, CheckIn.id)

@@ -1,0 +1,394 @@
+"""`CheckIns.phase_facts`, the progression read of every check-in and morning answer, for a
+person with 30, 300 and 1,000 check-ins in their current phase, on SQLite and PostgreSQL.
+
+Before: the statement as it was up to migration 0009 (its rows joined on `local_date >=
+recent_since OR id IN (tail)`), kept below, on the database at 0009; then the same statement
+once 0010's index is there; after: the statement of `storage.repositories.checkins` at head.
+Each call reads into an empty session (as a message's unit of work does); every answer is
+checked against the current one. The database also holds 200 other people of 300 check-ins.
+
+    .venv/bin/python bench/bench_facts.py [--calls 500] [--no-postgres] [--plans]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import asyncpg  # noqa: E402
+from sqlalchemy import (  # noqa: E402
+    BindParameter,
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    event,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
+
+from bot.storage_port import PhaseFacts  # noqa: E402
+from storage import db, outbox  # noqa: E402
+from storage.models import CheckIn, OutboxMessage, Person, SelfTestResult  # noqa: E402
+from storage.repositories.checkins import SqlCheckIns  # noqa: E402
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+SIZES = (30, 300, 1000)
+OTHERS, OTHER_ROWS = 200, 300
+TODAY = date(2029, 6, 1)
+PHASE = 3
+LAST = 3  # the program's gates.window
+RECENT_DAYS = 14  # max(WATCH_DAYS, leg_review_days)
+
+
+def before_counted(
+    person_id: BindParameter[int],
+    phase_index: BindParameter[int],
+    since: BindParameter[date] | None,
+) -> list[ColumnElement[bool]]:
+    """`_counted_in_phase` as it was before."""
+    where = [
+        CheckIn.person_id == person_id,
+        CheckIn.completed_at.is_not(None),
+        CheckIn.phase_index == phase_index,
+        CheckIn.paused.is_(False),
+    ]
+    if since is not None:
+        where.append(CheckIn.local_date >= since)
+    return where
+
+
+@cache
+def before_statement(*, since_known: bool) -> Select[Any]:
+    """`_phase_facts` as it was before migration 0010 (commit 56a1e89)."""
+    person_id = bindparam("person_id", type_=Integer)
+    since = bindparam("since", type_=Date) if since_known else None
+    where = before_counted(person_id, bindparam("phase_index", type_=Integer), since)
+    counted = select(CheckIn.id).where(*where)
+    test_id = bindparam("test_id", type_=String)
+    tests = [SelfTestResult.person_id == person_id, SelfTestResult.test_id == test_id]
+    tail = (
+        select(CheckIn.id)
+        .where(*where)
+        .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())
+        .limit(bindparam("last", type_=Integer))
+    )
+    one = select(literal(1).label("one")).subquery()
+    return (
+        select(
+            CheckIn,
+            counted.with_only_columns(func.count(CheckIn.id)).scalar_subquery(),
+            counted.with_only_columns(func.min(CheckIn.local_date)).scalar_subquery(),
+            exists().where(*tests, SelfTestResult.passed.is_(True)),
+            select(func.max(SelfTestResult.at)).where(*tests).scalar_subquery(),
+            exists().where(
+                OutboxMessage.person_id == person_id,
+                OutboxMessage.state.in_(outbox.UNFINISHED),
+                OutboxMessage.to_channel.is_(False),
+            ),
+        )
+        .select_from(one)
+        .outerjoin(
+            CheckIn,
+            and_(
+                CheckIn.person_id == person_id,
+                CheckIn.completed_at.is_not(None),
+                or_(
+                    CheckIn.local_date >= bindparam("recent_since", type_=Date),
+                    CheckIn.id.in_(tail),
+                ),
+            ),
+        )
+        .order_by(CheckIn.completed_at, CheckIn.id)
+    )
+
+
+async def before_facts(
+    session: AsyncSession,
+    person_id: int,
+    phase_index: int,
+    since: date | None,
+    last: int,
+    *,
+    recent_since: date,
+    test_id: str | None,
+) -> PhaseFacts:
+    """`SqlCheckIns.phase_facts` as it was before (the same Python around the statement)."""
+    statement = before_statement(since_known=since is not None)
+    values = {
+        "person_id": person_id,
+        "phase_index": phase_index,
+        "since": since,
+        "last": last,
+        "recent_since": recent_since,
+        "test_id": test_id or "",
+    }
+    rows = (await session.execute(statement, values)).all()
+    found = [row[0] for row in rows if row[0] is not None]
+    total, first_day, passed, last_at, queued = rows[0][1:]
+    in_phase = [
+        c
+        for c in found
+        if c.phase_index == phase_index
+        and not c.paused
+        and (since is None or c.local_date >= since)
+    ]
+    return PhaseFacts(
+        total=int(total),
+        first_day=first_day,
+        tail=in_phase[-last:] if last > 0 else [],
+        recent=[c for c in found if c.local_date >= recent_since],
+        test_passed=test_id is not None and bool(passed),
+        test_last_at=last_at if test_id is not None else None,
+        queued=bool(queued),
+    )
+
+
+def history(person_id: int, in_phase: int, first_id: int) -> list[dict[str, Any]]:
+    """Daily check-ins at 18:30 in New York up to TODAY: 20 of earlier phases, then `in_phase`
+    of the current one, one in ten logged while paused (not counted), then today's open one."""
+    rows: list[dict[str, Any]] = []
+    days = 20 + in_phase + in_phase // 9
+    for n in range(days):
+        day = TODAY - timedelta(days=days - n)
+        done = datetime(day.year, day.month, day.day, 22, 30, tzinfo=UTC)  # 18:30 EDT
+        rows.append(
+            {
+                "id": first_id + len(rows),
+                "person_id": person_id,
+                "started_at": done - timedelta(minutes=12),
+                "completed_at": done,
+                "local_date": day,
+                "phase_index": min(n // 7, PHASE - 1) if n < 20 else PHASE,
+                "paused": n >= 20 and n % 10 == 5,
+                "pain_during": n % 4,
+            }
+        )
+    opened = datetime(TODAY.year, TODAY.month, TODAY.day, 22, tzinfo=UTC)
+    rows.append(
+        {
+            "id": first_id + len(rows),
+            "person_id": person_id,
+            "started_at": opened,
+            "completed_at": None,
+            "local_date": TODAY,
+            "phase_index": PHASE,
+            "paused": False,
+            "pain_during": None,
+        }
+    )
+    return rows
+
+
+async def fill(engine: AsyncEngine) -> dict[int, tuple[int, date]]:
+    """The people and their check-ins; returns each measured size's person and phase start."""
+    people: list[dict[str, Any]] = []
+    checkins: list[dict[str, Any]] = []
+    measured: dict[int, tuple[int, date]] = {}
+    sizes = [(size, True) for size in SIZES] + [(OTHER_ROWS, False)] * OTHERS
+    for person_id, (size, is_measured) in enumerate(sizes, start=1):
+        people.append(
+            {
+                "id": person_id,
+                "created_at": datetime(2020, 1, 1, tzinfo=UTC),
+                "onboarded": True,
+                "program_id": "hamstrings-lower-back",
+                "phase_index": PHASE,
+                "timezone": "America/New_York",
+            }
+        )
+        rows = history(person_id, size, len(checkins) + 1)
+        checkins.extend(rows)
+        if is_measured:
+            start = min(r["local_date"] for r in rows if r["phase_index"] == PHASE)
+            measured[size] = (person_id, start)
+    async with engine.begin() as connection:
+        await connection.execute(insert(Person), people)
+        for n in range(0, len(checkins), 5000):
+            await connection.execute(insert(CheckIn), checkins[n : n + 5000])
+    return measured
+
+
+async def analyze(engine: AsyncEngine) -> None:
+    if engine.dialect.name == "sqlite":
+        async with engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
+    else:  # VACUUM runs outside a transaction; it also sets the visibility map
+        async with engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("VACUUM ANALYZE checkins"))
+
+
+Read = Callable[[AsyncSession, int, date], Awaitable[PhaseFacts]]
+
+
+async def read_before(session: AsyncSession, person_id: int, since: date) -> PhaseFacts:
+    recent = TODAY - timedelta(days=RECENT_DAYS)
+    return await before_facts(
+        session, person_id, PHASE, since, LAST, recent_since=recent, test_id="stand"
+    )
+
+
+async def read_after(session: AsyncSession, person_id: int, since: date) -> PhaseFacts:
+    recent = TODAY - timedelta(days=RECENT_DAYS)
+    return await SqlCheckIns(session).phase_facts(
+        person_id, PHASE, since, LAST, recent_since=recent, test_id="stand"
+    )
+
+
+def same(facts: PhaseFacts) -> tuple[Any, ...]:
+    return (
+        facts.total,
+        facts.first_day,
+        [c.id for c in facts.tail],
+        [c.id for c in facts.recent],
+        facts.test_passed,
+        facts.test_last_at,
+        facts.queued,
+    )
+
+
+async def timed(engine: AsyncEngine, read: Read, person_id: int, since: date, calls: int) -> Any:
+    """Median and p99 of `calls` reads, each into an emptied session, and the last answer."""
+    took: list[float] = []
+    async with AsyncSession(engine) as session:
+        answer = await read(session, person_id, since)  # warm: connection, statement cache
+        for _ in range(calls):
+            session.expunge_all()
+            started = time.perf_counter()
+            answer = await read(session, person_id, since)
+            took.append(time.perf_counter() - started)
+    took.sort()
+    return statistics.median(took), took[min(len(took) - 1, int(0.99 * len(took)))], answer
+
+
+async def plans(engine: AsyncEngine, person_id: int, since: date) -> None:
+    """The database's plan of both statements, for the 1,000-row person: the SQL and the
+    parameters sent by a real call are caught and sent again behind EXPLAIN."""
+    sqlite = engine.dialect.name == "sqlite"
+    sent: list[tuple[str, Any]] = []
+
+    def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    for name, read in (("before", read_before), ("after", read_after)):
+        sent.clear()
+        event.listen(engine.sync_engine, "before_cursor_execute", catch)
+        try:
+            async with AsyncSession(engine) as session:
+                await read(session, person_id, since)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", catch)
+        statement, parameters = sent[-1]
+        explain = (
+            "EXPLAIN QUERY PLAN "
+            if sqlite
+            else "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS) "
+        )
+        async with engine.connect() as connection:
+            explained = (await connection.exec_driver_sql(explain + statement, parameters)).all()
+        lines = (
+            [f"{'  ' * (row[1] > 0)}{row[3]}" for row in explained]
+            if sqlite
+            else [row[0] for row in explained]
+        )
+        print(f"--- {engine.dialect.name} plan, {name}, {person_id=}:")
+        for line in lines:
+            print("   ", line)
+
+
+async def run(url: str, calls: int, show_plans: bool) -> None:
+    engine = db.create_engine(url)
+    try:
+        await db.upgrade(engine, "0009")
+        measured = await fill(engine)
+        await analyze(engine)
+        results: dict[tuple[str, int], tuple[float, float]] = {}
+        answers: dict[int, Any] = {}
+        for size, (person_id, since) in measured.items():
+            p50, p99, facts = await timed(engine, read_before, person_id, since, calls)
+            results[("before (0009, old statement)", size)] = (p50, p99)
+            answers[size] = same(facts)
+        await db.upgrade(engine)
+        await analyze(engine)
+        for label, read in (
+            ("old statement + 0010 index", read_before),
+            ("after (0010, new statement)", read_after),
+        ):
+            for size, (person_id, since) in measured.items():
+                p50, p99, facts = await timed(engine, read, person_id, since, calls)
+                results[(label, size)] = (p50, p99)
+                assert same(facts) == answers[size], (label, size)
+        print(f"=== {engine.dialect.name}: phase_facts, {calls} calls each (ms, p50 / p99)")
+        print(f"{'':32}" + "".join(f"{f'{size} in phase':>22}" for size in SIZES))
+        labels = dict.fromkeys(label for label, _ in results)
+        for label in labels:
+            cells = "".join(
+                f"{f'{results[(label, s)][0] * 1e3:.3f} / {results[(label, s)][1] * 1e3:.3f}':>22}"
+                for s in SIZES
+            )
+            print(f"{label:32}{cells}")
+        if show_plans:
+            await plans(engine, *measured[SIZES[-1]])
+    finally:
+        await engine.dispose()
+
+
+async def postgres_database() -> tuple[str, Callable[[], Awaitable[None]]]:
+    name = f"coach_bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+    async def drop() -> None:
+        admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}", drop
+
+
+async def main(calls: int, postgres: bool, show_plans: bool) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        await run(f"sqlite+aiosqlite:///{Path(folder) / 'facts.sqlite3'}", calls, show_plans)
+    if postgres:
+        url, drop = await postgres_database()
+        try:
+            await run(url, calls, show_plans)
+        finally:
+            await drop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--plans", action="store_true", help="print both statements' plans")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.calls, not arguments.no_postgres, arguments.plans))
