@@ -7,7 +7,7 @@ once 0010's index is there; after: the statement of `storage.repositories.checki
 Each call reads into an empty session (as a message's unit of work does); every answer is
 checked against the current one. The database also holds 200 other people of 300 check-ins.
 
-    .venv/bin/python bench/bench_facts.py [--calls 500] [--no-postgres] [--plans]
+    .venv/bin/python bench/bench_facts.py [--calls 500] [--no-postgres] [--plans] [--sqlite-analyze]
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -230,10 +232,13 @@ async def fill(engine: AsyncEngine) -> dict[int, tuple[int, date]]:
     return measured
 
 
-async def analyze(engine: AsyncEngine) -> None:
+async def analyze(engine: AsyncEngine, sqlite_stats: bool) -> None:
+    """PostgreSQL's statistics, as autovacuum keeps them; SQLite's only if asked: the coach
+    never runs ANALYZE there, so its planner works without."""
     if engine.dialect.name == "sqlite":
-        async with engine.begin() as connection:
-            await connection.execute(text("ANALYZE"))
+        if sqlite_stats:
+            async with engine.begin() as connection:
+                await connection.execute(text("ANALYZE"))
     else:  # VACUUM runs outside a transaction; it also sets the visibility map
         async with engine.connect() as connection:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -269,38 +274,68 @@ def same(facts: PhaseFacts) -> tuple[Any, ...]:
     )
 
 
-async def timed(engine: AsyncEngine, read: Read, person_id: int, since: date, calls: int) -> Any:
-    """Median and p99 of `calls` reads, each into an emptied session, and the last answer."""
-    took: list[float] = []
-    async with AsyncSession(engine) as session:
-        answer = await read(session, person_id, since)  # warm: connection, statement cache
-        for _ in range(calls):
-            session.expunge_all()
-            started = time.perf_counter()
-            answer = await read(session, person_id, since)
-            took.append(time.perf_counter() - started)
-    took.sort()
-    return statistics.median(took), took[min(len(took) - 1, int(0.99 * len(took)))], answer
+@dataclass
+class Variant:
+    label: str
+    engine: AsyncEngine
+    read: Read
+    session_took: list[float] = field(default_factory=list)
+    statement_took: list[float] = field(default_factory=list)
 
 
-async def plans(engine: AsyncEngine, person_id: int, since: date) -> None:
-    """The database's plan of both statements, for the 1,000-row person: the SQL and the
-    parameters sent by a real call are caught and sent again behind EXPLAIN."""
-    sqlite = engine.dialect.name == "sqlite"
+def summary(took: list[float]) -> tuple[float, float]:
+    ordered = sorted(took)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+async def sent_by(engine: AsyncEngine, read: Read, person_id: int, since: date) -> tuple[str, Any]:
+    """The SQL and the parameters that one read sends to the database."""
     sent: list[tuple[str, Any]] = []
 
     def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         sent.append((statement, parameters))
 
+    event.listen(engine.sync_engine, "before_cursor_execute", catch)
+    try:
+        async with AsyncSession(engine) as session:
+            await read(session, person_id, since)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", catch)
+    [found] = sent
+    return found
+
+
+async def measure(variants: list[Variant], person_id: int, since: date, calls: int) -> None:
+    """`calls` rounds, each calling every variant once in turn (so a busy moment of the
+    machine falls on all of them): phase_facts into an emptied session, then its statement
+    alone (sent by the driver, every row fetched). Every answer must be the same."""
+    async with AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(AsyncSession(v.engine)) for v in variants]
+        connections = [await stack.enter_async_context(v.engine.connect()) for v in variants]
+        sent = [await sent_by(v.engine, v.read, person_id, since) for v in variants]
+        answers = [
+            same(await v.read(s, person_id, since)) for v, s in zip(variants, sessions, strict=True)
+        ]
+        assert all(answer == answers[0] for answer in answers), answers
+        for _ in range(calls):
+            for variant, session, connection, (sql, parameters) in zip(
+                variants, sessions, connections, sent, strict=True
+            ):
+                session.expunge_all()
+                started = time.perf_counter()
+                await variant.read(session, person_id, since)
+                variant.session_took.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                (await connection.exec_driver_sql(sql, parameters)).all()
+                variant.statement_took.append(time.perf_counter() - started)
+
+
+async def plans(engine: AsyncEngine, person_id: int, since: date) -> None:
+    """The database's plan of both statements, for the 1,000-row person: the SQL and the
+    parameters sent by a real call, sent again behind EXPLAIN."""
+    sqlite = engine.dialect.name == "sqlite"
     for name, read in (("before", read_before), ("after", read_after)):
-        sent.clear()
-        event.listen(engine.sync_engine, "before_cursor_execute", catch)
-        try:
-            async with AsyncSession(engine) as session:
-                await read(session, person_id, since)
-        finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", catch)
-        statement, parameters = sent[-1]
+        statement, parameters = await sent_by(engine, read, person_id, since)
         explain = (
             "EXPLAIN QUERY PLAN "
             if sqlite
@@ -318,71 +353,70 @@ async def plans(engine: AsyncEngine, person_id: int, since: date) -> None:
             print("   ", line)
 
 
-async def run(url: str, calls: int, show_plans: bool) -> None:
-    engine = db.create_engine(url)
+def show(title: str, rows: dict[str, list[tuple[float, float]]]) -> None:
+    print(title)
+    print(f"{'':32}" + "".join(f"{f'{size} in phase':>22}" for size in SIZES))
+    for label, cells in rows.items():
+        print(f"{label:32}" + "".join(f"{f'{a * 1e3:.3f} / {b * 1e3:.3f}':>22}" for a, b in cells))
+
+
+async def run(urls: tuple[str, str], calls: int, show_plans: bool, sqlite_stats: bool) -> None:
+    """The same people on two databases: one at 0009, one at head."""
+    old, new = db.create_engine(urls[0]), db.create_engine(urls[1])
     try:
-        await db.upgrade(engine, "0009")
-        measured = await fill(engine)
-        await analyze(engine)
-        results: dict[tuple[str, int], tuple[float, float]] = {}
-        answers: dict[int, Any] = {}
-        for size, (person_id, since) in measured.items():
-            p50, p99, facts = await timed(engine, read_before, person_id, since, calls)
-            results[("before (0009, old statement)", size)] = (p50, p99)
-            answers[size] = same(facts)
-        await db.upgrade(engine)
-        await analyze(engine)
-        for label, read in (
-            ("old statement + 0010 index", read_before),
-            ("after (0010, new statement)", read_after),
-        ):
-            for size, (person_id, since) in measured.items():
-                p50, p99, facts = await timed(engine, read, person_id, since, calls)
-                results[(label, size)] = (p50, p99)
-                assert same(facts) == answers[size], (label, size)
-        print(f"=== {engine.dialect.name}: phase_facts, {calls} calls each (ms, p50 / p99)")
-        print(f"{'':32}" + "".join(f"{f'{size} in phase':>22}" for size in SIZES))
-        labels = dict.fromkeys(label for label, _ in results)
-        for label in labels:
-            cells = "".join(
-                f"{f'{results[(label, s)][0] * 1e3:.3f} / {results[(label, s)][1] * 1e3:.3f}':>22}"
-                for s in SIZES
-            )
-            print(f"{label:32}{cells}")
+        for engine, revision in ((old, "0009"), (new, "0009")):
+            await db.upgrade(engine, revision)
+            measured = await fill(engine)
+        await db.upgrade(new)
+        for engine in (old, new):
+            await analyze(engine, sqlite_stats)
+        rows: tuple[dict[str, list[Any]], dict[str, list[Any]]] = ({}, {})
+        for person_id, since in measured.values():
+            variants = [
+                Variant("before (0009, old statement)", old, read_before),
+                Variant("old statement + 0010 index", new, read_before),
+                Variant("after (0010, new statement)", new, read_after),
+            ]
+            await measure(variants, person_id, since, calls)
+            for v in variants:
+                rows[0].setdefault(v.label, []).append(summary(v.session_took))
+                rows[1].setdefault(v.label, []).append(summary(v.statement_took))
+        name = new.dialect.name
+        show(f"=== {name}: phase_facts into a session, {calls} calls (ms, p50 / p99)", rows[0])
+        show(f"=== {name}: its statement alone, {calls} calls (ms, p50 / p99)", rows[1])
         if show_plans:
-            await plans(engine, *measured[SIZES[-1]])
+            await plans(new, *measured[SIZES[-1]])
     finally:
-        await engine.dispose()
+        await old.dispose()
+        await new.dispose()
 
 
-async def postgres_database() -> tuple[str, Callable[[], Awaitable[None]]]:
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
     name = f"coach_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-
-    async def drop() -> None:
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
         admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
 
-    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{name}", drop
 
-
-async def main(calls: int, postgres: bool, show_plans: bool) -> None:
+async def main(calls: int, postgres: bool, show_plans: bool, sqlite_stats: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        await run(f"sqlite+aiosqlite:///{Path(folder) / 'facts.sqlite3'}", calls, show_plans)
+        urls = tuple(f"sqlite+aiosqlite:///{Path(folder) / name}" for name in ("a.db", "b.db"))
+        await run((urls[0], urls[1]), calls, show_plans, sqlite_stats)
     if postgres:
-        url, drop = await postgres_database()
-        try:
-            await run(url, calls, show_plans)
-        finally:
-            await drop()
+        async with postgres_database() as first, postgres_database() as second:
+            await run((first, second), calls, show_plans, sqlite_stats)
 
 
 if __name__ == "__main__":
@@ -390,5 +424,8 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--plans", action="store_true", help="print both statements' plans")
+    parser.add_argument("--sqlite-analyze", action="store_true", help="ANALYZE on SQLite too")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.calls, not arguments.no_postgres, arguments.plans))
+    asyncio.run(
+        main(arguments.calls, not arguments.no_postgres, arguments.plans, arguments.sqlite_analyze)
+    )
