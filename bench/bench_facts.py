@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -50,7 +50,7 @@ from sqlalchemy import (  # noqa: E402
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
 
-from bot.storage_port import PhaseFacts  # noqa: E402
+from bot.storage_port import PhaseFacts, SessionCopy  # noqa: E402
 from storage import db, outbox  # noqa: E402
 from storage.models import CheckIn, OutboxMessage, Person, SelfTestResult  # noqa: E402
 from storage.repositories.checkins import SqlCheckIns  # noqa: E402
@@ -62,6 +62,9 @@ TODAY = date(2029, 6, 1)
 PHASE = 3
 LAST = 3  # the program's gates.window
 RECENT_DAYS = 14  # max(WATCH_DAYS, leg_review_days)
+
+
+SESSION_COLUMNS = tuple(getattr(CheckIn, f.name) for f in fields(SessionCopy))
 
 
 def before_counted(
@@ -83,7 +86,7 @@ def before_counted(
 
 @cache
 def before_statement(*, since_known: bool) -> Select[Any]:
-    """`_phase_facts` as it was before migration 0010 (commit 56a1e89)."""
+    """`_phase_facts` as it was before migration 0010 (main at 89ae012)."""
     person_id = bindparam("person_id", type_=Integer)
     since = bindparam("since", type_=Date) if since_known else None
     where = before_counted(person_id, bindparam("phase_index", type_=Integer), since)
@@ -99,7 +102,7 @@ def before_statement(*, since_known: bool) -> Select[Any]:
     one = select(literal(1).label("one")).subquery()
     return (
         select(
-            CheckIn,
+            *SESSION_COLUMNS,
             counted.with_only_columns(func.count(CheckIn.id)).scalar_subquery(),
             counted.with_only_columns(func.min(CheckIn.local_date)).scalar_subquery(),
             exists().where(*tests, SelfTestResult.passed.is_(True)),
@@ -146,9 +149,12 @@ async def before_facts(
         "recent_since": recent_since,
         "test_id": test_id or "",
     }
-    rows = (await session.execute(statement, values)).all()
-    found = [row[0] for row in rows if row[0] is not None]
-    total, first_day, passed, last_at, queued = rows[0][1:]
+    await session.flush()
+    connection = await session.connection()
+    rows = (await connection.execute(statement, values)).all()
+    width = len(SESSION_COLUMNS)
+    found = [SessionCopy(*row[:width]) for row in rows if row[0] is not None]
+    total, first_day, passed, last_at, queued = rows[0][width:]
     in_phase = [
         c
         for c in found
