@@ -336,11 +336,11 @@ async def measure(variants: list[Variant], person_id: int, since: date, calls: i
                 variant.statement_took.append(time.perf_counter() - started)
 
 
-async def plans(engine: AsyncEngine, person_id: int, since: date) -> None:
-    """The database's plan of both statements, for the 1,000-row person: the SQL and the
-    parameters sent by a real call, sent again behind EXPLAIN."""
-    sqlite = engine.dialect.name == "sqlite"
-    for name, read in (("before", read_before), ("after", read_after)):
+async def plans(old: AsyncEngine, new: AsyncEngine, person_id: int, since: date) -> None:
+    """The database's plan of the statement before (at 0009) and after, for the 1,000-row
+    person: the SQL and the parameters sent by a real call, sent again behind EXPLAIN."""
+    sqlite = new.dialect.name == "sqlite"
+    for name, engine, read in (("before, 0009", old, read_before), ("after", new, read_after)):
         statement, parameters = await sent_by(engine, read, person_id, since)
         explain = (
             "EXPLAIN QUERY PLAN "
@@ -391,7 +391,7 @@ async def run(urls: tuple[str, str], calls: int, show_plans: bool, sqlite_stats:
         show(f"=== {name}: phase_facts into a session, {calls} calls (ms, p50 / p99)", rows[0])
         show(f"=== {name}: its statement alone, {calls} calls (ms, p50 / p99)", rows[1])
         if show_plans:
-            await plans(new, *measured[SIZES[-1]])
+            await plans(old, new, *measured[SIZES[-1]])
     finally:
         await old.dispose()
         await new.dispose()
