@@ -48,7 +48,7 @@ import traceback
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -557,7 +557,8 @@ class Replicas:
 
     def close(self) -> None:
         for pipe in self.pipes:
-            pipe.send(None)
+            with suppress(OSError):  # a replica that failed has already said why
+                pipe.send(None)
         for process in self.processes:
             process.join(timeout=30)
 
