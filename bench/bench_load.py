@@ -22,7 +22,7 @@ window and sends back its latencies, and the parent sums the rates and merges th
 (extra columns "coach xN": msg/s, p50/p99 over all messages, ratios to bare and to the one
 process). Replicas count what the other columns would stop at: days that failed (by error) and,
 on SQLite, statements that waited for another process's write lock in `storage.sqlite_inline`
-(retries) and BUSY errors raised; one line per K.
+(retries, time waited) and BUSY errors raised; one line per K, warm-up included.
 
     .venv/bin/python bench/bench_load.py [--quick] [--seconds 6] [--ks 1,10,50,200]
         [--databases sqlite,postgres] [--show-sql] [--processes N]
@@ -386,6 +386,7 @@ class Busy:
 
     waited: int = 0  # statements (or commits) that found the database locked and waited
     retries: int = 0  # tries after the first, over all of them
+    seconds: float = 0.0  # time those statements spent from their first try to their answer
     failed: Counter[str] = field(default_factory=Counter)  # BUSY errors raised to the coach
 
 
@@ -400,6 +401,7 @@ def count_busy() -> None:
 
     async def counted(call: Callable[[], Any], patience: float) -> Any:
         tries = 0
+        started = time.perf_counter()
 
         def attempt() -> Any:
             nonlocal tries
@@ -417,6 +419,7 @@ def count_busy() -> None:
             if tries > 1:
                 BUSY.waited += 1
                 BUSY.retries += tries - 1
+                BUSY.seconds += time.perf_counter() - started
 
     sqlite_inline._patiently = counted
 
@@ -459,7 +462,7 @@ async def replica_window(
     """One loop per slot, as `coach_loop` in `bench_database`, from `start_at` (wall clock, the
     same for every replica) until the measuring window [start_at + warm, + seconds] closes.
     A day that fails is counted by its error and the person moves on to the next day."""
-    BUSY.waited, BUSY.retries, BUSY.failed = 0, 0, Counter()
+    BUSY.waited, BUSY.retries, BUSY.seconds, BUSY.failed = 0, 0, 0.0, Counter()
     errors: Counter[str] = Counter()
     people = [[Person(ref, day, second) for ref, day, second in slot] for slot in slots]
     samples: Samples = []
@@ -482,7 +485,7 @@ async def replica_window(
     return {
         "latencies": [latency for finished, latency in samples if begin <= finished <= end],
         "errors": errors,
-        "busy": (BUSY.waited, BUSY.retries, BUSY.failed),  # plain types: this is __mp_main__
+        "busy": (BUSY.waited, BUSY.retries, BUSY.seconds, BUSY.failed),  # plain: __mp_main__
         "people": [[(p.ref, p.day, p.second) for p in mine] for mine in people],
     }
 
@@ -538,9 +541,10 @@ class Replicas:
         for answer in answers:
             latencies += answer["latencies"]
             errors += answer["errors"]
-            waited, retries, failed = answer["busy"]
+            waited, retries, seconds_waited, failed = answer["busy"]
             busy.waited += waited
             busy.retries += retries
+            busy.seconds += seconds_waited
             busy.failed += failed
             for slot in answer["people"]:
                 for ref, day, second in slot:
@@ -742,8 +746,8 @@ def spread_note(spread: ReplicaRun, label: str) -> str:
     note = f"{spread.busy_processes} of {spread.processes} processes had people; "
     if label.startswith("SQLite"):
         note += (
-            f"{busy.waited} statements waited for the write lock ({busy.retries} retries), "
-            f"{sum(busy.failed.values())} BUSY errors raised"
+            f"{busy.waited} statements waited for the write lock ({busy.retries} retries, "
+            f"{busy.seconds * 1e3:.0f} ms in all), {sum(busy.failed.values())} BUSY errors raised"
         )
         note += "".join(f" [{name}: {n}]" for name, n in sorted(busy.failed.items()))
         note += "; "
