@@ -13,8 +13,19 @@ against one bare transaction at K = 1. Then statements and round trips per messa
 (SQLite: aiosqlite thread hops; PostgreSQL: writes to the server socket) for `/routine`, button
 answers and a quick check-in.
 
+The coach side above is one process (one event loop). With `--processes N` (N > 1) the same K
+loops also run as N replica processes (spawned, each its own `build_coach` on the same
+database, warmed by a person of its own): loop w, with its people w, w+K, ..., runs in replica
+w mod N (so at K = 1 only one replica has people). The parent (which onboarded everyone) sends
+each replica its people's clocks and one wall-clock start time; every replica measures the same
+window and sends back its latencies, and the parent sums the rates and merges the samples
+(extra columns "coach xN": msg/s, p50/p99 over all messages, ratios to bare and to the one
+process). Replicas count what the other columns would stop at: days that failed (by error) and,
+on SQLite, statements that waited for another process's write lock in `storage.sqlite_inline`
+(retries, time waited) and BUSY errors raised; one line per K, warm-up included.
+
     .venv/bin/python bench/bench_load.py [--quick] [--seconds 6] [--ks 1,10,50,200]
-        [--databases sqlite,postgres] [--show-sql]
+        [--databases sqlite,postgres] [--show-sql] [--processes N]
 
 Runs on SQLite (a temporary file) and PostgreSQL at 127.0.0.1:5432 (a fresh database, dropped
 afterwards; COACH_TEST_POSTGRES_DSN overrides the admin DSN as in the tests).
@@ -25,18 +36,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import asyncio.selector_events
+import multiprocessing
 import os
 import re
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import traceback
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +70,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column  # noqa: E402
 from bot.bootstrap import build_coach  # noqa: E402
 from bot.config import SOURCE_CONTENT, Settings  # noqa: E402
 from bot.core.messages import Incoming, Platform, Reply  # noqa: E402
-from storage import db  # noqa: E402
+from storage import db, sqlite_inline  # noqa: E402
 
 POSTGRES_ADMIN = os.environ.get(
     "COACH_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
@@ -361,6 +377,196 @@ async def count_per_message(handle: Handle) -> dict[str, Counted]:
     return counts
 
 
+# --- the coach as several processes on one database -------------------------------------------
+
+
+@dataclass
+class Busy:
+    """SQLite lock waits of one replica's coach, counted in `storage.sqlite_inline`'s retry."""
+
+    waited: int = 0  # statements (or commits) that found the database locked and waited
+    retries: int = 0  # tries after the first, over all of them
+    seconds: float = 0.0  # time those statements spent from their first try to their answer
+    failed: Counter[str] = field(default_factory=Counter)  # BUSY errors raised to the coach
+
+
+BUSY = Busy()
+BUSY_CODES = {5: "SQLITE_BUSY", 261: "SQLITE_BUSY_RECOVERY", 517: "SQLITE_BUSY_SNAPSHOT"}
+
+
+def count_busy() -> None:
+    """Wraps `sqlite_inline._patiently` (looked up at each call) so every try is counted; the
+    waiting itself is the module's own."""
+    patiently = sqlite_inline._patiently
+
+    async def counted(call: Callable[[], Any], patience: float) -> Any:
+        tries = 0
+        started = time.perf_counter()
+
+        def attempt() -> Any:
+            nonlocal tries
+            tries += 1
+            return call()
+
+        try:
+            return await patiently(attempt, patience)
+        except sqlite3.OperationalError as error:
+            code = getattr(error, "sqlite_errorcode", None)
+            if code in BUSY_CODES:
+                BUSY.failed[f"{BUSY_CODES[code]} after {tries} tries"] += 1
+            raise
+        finally:
+            if tries > 1:
+                BUSY.waited += 1
+                BUSY.retries += tries - 1
+                BUSY.seconds += time.perf_counter() - started
+
+    sqlite_inline._patiently = counted
+
+
+Seat = tuple[str, int, int]  # a person as sent to a replica: ref, day, second
+
+
+def replica_main(pipe: Connection, url: str) -> None:
+    """A replica process: its own coach on the database, serving what the parent sends."""
+    try:
+        asyncio.run(replica_serve(pipe, url))
+    except BaseException:
+        pipe.send(("failed", traceback.format_exc()))
+        raise
+
+
+async def replica_serve(pipe: Connection, url: str) -> None:
+    count_busy()
+    coach = await build_coach(Settings(database_url=url, content_dir=SOURCE_CONTENT), clock=clock)
+    try:
+        # Warm, as the parent's coach is after onboarding everyone: a person of its own, a few
+        # days through, before any window.
+        warm = Person(f"warm-{os.getpid()}")
+        await onboard(coach.handle, warm)
+        for _ in range(3):
+            await one_day(coach.handle, warm, None)
+        pipe.send(("ready", None))
+        while True:
+            order = pipe.recv()  # blocking: nothing else runs in this process between windows
+            if order is None:
+                return
+            pipe.send(("done", await replica_window(coach.handle, *order)))
+    finally:
+        await coach.close()
+
+
+async def replica_window(
+    handle: Handle, slots: list[list[Seat]], start_at: float, warm: float, seconds: float
+) -> dict[str, Any]:
+    """One loop per slot, as `coach_loop` in `bench_database`, from `start_at` (wall clock, the
+    same for every replica) until the measuring window [start_at + warm, + seconds] closes.
+    A day that fails is counted by its error and the person moves on to the next day."""
+    BUSY.waited, BUSY.retries, BUSY.seconds, BUSY.failed = 0, 0, 0.0, Counter()
+    errors: Counter[str] = Counter()
+    people = [[Person(ref, day, second) for ref, day, second in slot] for slot in slots]
+    samples: Samples = []
+    # Latencies and the window in perf_counter; the window's place from the shared wall clock.
+    offset = time.time() - time.perf_counter()
+    begin, end = start_at + warm - offset, start_at + warm + seconds - offset
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+
+    async def worker(mine: list[Person]) -> None:
+        while time.perf_counter() < end:
+            person = min(mine, key=lambda p: p.day)
+            try:
+                await one_day(handle, person, samples)
+            except Exception as error:
+                errors[f"{type(error).__name__}: {' '.join(str(error).split())[:160]}"] += 1
+                person.day += 1
+                person.second = 0
+
+    await asyncio.gather(*(worker(mine) for mine in people))
+    return {
+        "latencies": [latency for finished, latency in samples if begin <= finished <= end],
+        "errors": errors,
+        "busy": (BUSY.waited, BUSY.retries, BUSY.seconds, BUSY.failed),  # plain: __mp_main__
+        "people": [[(p.ref, p.day, p.second) for p in mine] for mine in people],
+    }
+
+
+@dataclass
+class ReplicaRun:
+    result: Result
+    errors: Counter[str]
+    busy: Busy
+    busy_processes: int
+    processes: int
+
+
+class Replicas:
+    """N coach processes (spawned) on one database, each serving its own share of the people."""
+
+    def __init__(self, url: str, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.processes: list[Any] = []
+        for _ in range(count):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=replica_main, args=(theirs, url), daemon=True)
+            process.start()
+            theirs.close()
+            self.pipes.append(ours)
+            self.processes.append(process)
+
+    async def _answer(self, pipe: Connection, expected: str) -> Any:
+        kind, payload = await asyncio.to_thread(pipe.recv)
+        if kind != expected:
+            raise RuntimeError(f"a replica failed:\n{payload}")
+        return payload
+
+    async def ready(self) -> None:
+        await asyncio.gather(*(self._answer(pipe, "ready") for pipe in self.pipes))
+
+    async def run(self, k: int, people: list[Person], warm: float, seconds: float) -> ReplicaRun:
+        """K loops as in the one-process run, loop w (people w, w+K, ...) in replica w mod N;
+        all windows start at the same wall-clock time."""
+        by_ref = {person.ref: person for person in people}
+        count = len(self.pipes)
+        shares: list[list[list[Seat]]] = [[] for _ in range(count)]
+        for slot in range(k):
+            shares[slot % count].append([(p.ref, p.day, p.second) for p in people[slot::k]])
+        start_at = time.time() + 0.25  # every replica is idle, waiting for its order
+        for pipe, share in zip(self.pipes, shares, strict=True):
+            pipe.send((share, start_at, warm, seconds))
+        answers = await asyncio.gather(*(self._answer(pipe, "done") for pipe in self.pipes))
+        latencies: list[float] = []
+        errors: Counter[str] = Counter()
+        busy = Busy()
+        for answer in answers:
+            latencies += answer["latencies"]
+            errors += answer["errors"]
+            waited, retries, seconds_waited, failed = answer["busy"]
+            busy.waited += waited
+            busy.retries += retries
+            busy.seconds += seconds_waited
+            busy.failed += failed
+            for slot in answer["people"]:
+                for ref, day, second in slot:
+                    by_ref[ref].day, by_ref[ref].second = day, second
+        if not latencies:
+            raise AssertionError("no message finished inside the measuring window")
+        result = Result(
+            len(latencies) / seconds,
+            percentile(latencies, 0.5),
+            percentile(latencies, 0.99),
+            statistics.mean(latencies),
+        )
+        return ReplicaRun(result, errors, busy, sum(1 for share in shares if share), count)
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            with suppress(OSError):  # a replica that failed has already said why
+                pipe.send(None)
+        for process in self.processes:
+            process.join(timeout=30)
+
+
 # --- databases --------------------------------------------------------------------------------
 
 
@@ -401,12 +607,19 @@ def loadavg() -> str:
 
 
 async def bench_database(
-    label: str, url: str, ks: list[int], warm: float, seconds: float, show_sql: bool
+    label: str,
+    url: str,
+    ks: list[int],
+    warm: float,
+    seconds: float,
+    show_sql: bool,
+    processes: int = 1,
 ) -> None:
     print(f"\n== {label} (load average {loadavg()} at start)", flush=True)
     coach = await build_coach(Settings(database_url=url, content_dir=SOURCE_CONTENT), clock=clock)
     engine = bare_engine(url)
     same_engine: AsyncEngine | None = None
+    replicas: Replicas | None = None
     people = [Person(f"p{i}") for i in range(max(ks))]
     try:
         began = time.perf_counter()
@@ -420,11 +633,27 @@ async def bench_database(
         # is worth, beside what the coach adds on top of it.
         same_engine = db.create_engine(url)
         same_sessions = async_sessionmaker(same_engine, expire_on_commit=False)
+        if processes > 1:
+            began = time.perf_counter()
+            replicas = Replicas(url, processes)
+            await replicas.ready()
+            print(
+                f"{processes} coach processes started in {time.perf_counter() - began:.1f} s",
+                flush=True,
+            )
 
+        xn = f"x{processes}"
         header = (
             f"{'K':>4} | {'coach msg/s':>11} {'p50 ms':>7} {'p99 ms':>7} | {'bare tx/s':>9} "
             f"{'p50 ms':>7} {'p99 ms':>7} | {'rate c/b':>8} {'p99 c/b':>7} | "
-            f"{'same-engine tx/s':>16} {'c/s':>5} | load"
+            f"{'same-engine tx/s':>16} {'c/s':>5} | "
+            + (
+                f"{f'coach {xn} msg/s':>14} {'p50 ms':>7} {'p99 ms':>7} {f'{xn}/b':>5} "
+                f"{f'{xn}/x1':>5} | "
+                if replicas is not None
+                else ""
+            )
+            + "load"
         )
         print(header)
         print("-" * len(header))
@@ -451,15 +680,27 @@ async def bench_database(
                 return loop
 
             ours = await run_load(k, coach_loop, warm, seconds)
+            spread = None
+            if replicas is not None:
+                spread = await replicas.run(k, people, warm, seconds)
             bare = await run_load(k, bare_loop(bare_sessions), warm, seconds)
             same = await run_load(k, bare_loop(same_sessions), warm, seconds)
+            columns = ""
+            if spread is not None:
+                theirs = spread.result
+                columns = (
+                    f"{theirs.rate:>14.0f} {theirs.p50 * 1e3:>7.2f} {theirs.p99 * 1e3:>7.2f} "
+                    f"{theirs.rate / bare.rate:>5.2f} {theirs.rate / ours.rate:>5.2f} | "
+                )
             print(
                 f"{k:>4} | {ours.rate:>11.0f} {ours.p50 * 1e3:>7.2f} {ours.p99 * 1e3:>7.2f} | "
                 f"{bare.rate:>9.0f} {bare.p50 * 1e3:>7.2f} {bare.p99 * 1e3:>7.2f} | "
                 f"{ours.rate / bare.rate:>8.2f} {ours.p99 / bare.p99:>7.2f} | "
-                f"{same.rate:>16.0f} {ours.rate / same.rate:>5.2f} | {loadavg()}",
+                f"{same.rate:>16.0f} {ours.rate / same.rate:>5.2f} | {columns}{loadavg()}",
                 flush=True,
             )
+            if spread is not None:
+                print(f"     {xn}: {spread_note(spread, label)}", flush=True)
             if k == 1:
                 print(
                     f"     K=1: a message costs {ours.mean / bare.mean:.2f}x a bare transaction "
@@ -491,10 +732,29 @@ async def bench_database(
         )
         print(f"load average at end: {loadavg()}", flush=True)
     finally:
+        if replicas is not None:
+            replicas.close()
         await coach.close()
         await engine.dispose()
         if same_engine is not None:
             await same_engine.dispose()
+
+
+def spread_note(spread: ReplicaRun, label: str) -> str:
+    """What the replicas met besides their answers: lock waits and failed days, all counted."""
+    busy = spread.busy
+    note = f"{spread.busy_processes} of {spread.processes} processes had people; "
+    if label.startswith("SQLite"):
+        note += (
+            f"{busy.waited} statements waited for the write lock ({busy.retries} retries, "
+            f"{busy.seconds * 1e3:.0f} ms in all), {sum(busy.failed.values())} BUSY errors raised"
+        )
+        note += "".join(f" [{name}: {n}]" for name, n in sorted(busy.failed.items()))
+        note += "; "
+    failed = sum(spread.errors.values())
+    note += f"{failed} days failed"
+    note += "".join(f" [{n}x {name}]" for name, n in spread.errors.most_common())
+    return note
 
 
 async def bare_loop_once(sessions: async_sessionmaker[Any]) -> None:
@@ -515,7 +775,7 @@ async def main(args: argparse.Namespace) -> None:
         database = sqlite_database if name == "sqlite" else postgres_database
         label = "SQLite file" if name == "sqlite" else "PostgreSQL 127.0.0.1"
         async with database() as url:
-            await bench_database(label, url, ks, warm, seconds, args.show_sql)
+            await bench_database(label, url, ks, warm, seconds, args.show_sql, args.processes)
 
 
 if __name__ == "__main__":
@@ -525,4 +785,7 @@ if __name__ == "__main__":
     parser.add_argument("--ks", default="1,10,50,200")
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--show-sql", action="store_true", help="print each counted statement")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="also run the coach as N processes (N > 1)"
+    )
     asyncio.run(main(parser.parse_args()))
