@@ -57,7 +57,13 @@ def join_replies(replies: Sequence[Reply]) -> list[Reply]:
 
 
 def _plain(reply: Reply) -> bool:
-    return not reply.pictures and reply.image is None and reply.document is None and not reply.alert
+    return (
+        not reply.pictures
+        and reply.image is None
+        and reply.document is None
+        and not reply.alert
+        and not reply.keep
+    )
 
 
 def _join(first: Reply, then: Reply) -> Reply | None:

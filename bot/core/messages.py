@@ -59,6 +59,9 @@ class Reply:
     group or team channel and sends it to the person's private chat instead (or ephemerally).
     `edit` says the reply continues the question the pressed button belonged to, so an adapter
     that can edit messages replaces that message instead of stacking a new one.
+    `keep` marks a private reply the person keeps (the /report page and PDF): asked in a group,
+    it goes to their private chat even where the platform could answer privately in place with
+    a message that vanishes (Discord's ephemeral ones).
     """
 
     text: str
@@ -73,6 +76,7 @@ class Reply:
     alert: bool = False
     # Exercise pictures sent with the text (an album / embeds with attachments); none: text only.
     pictures: tuple[Picture, ...] = ()
+    keep: bool = False
 
     def all_buttons(self) -> list[Button]:
         return [button for row in self.buttons for button in row]

@@ -11,7 +11,8 @@ from bot.service.turn import Turn
 
 
 async def replies(turn: Turn, folder: Path) -> list[Reply]:
-    """The page as a picture for the chat and as a PDF to share; both private."""
+    """The page as a picture for the chat and as a PDF to share; both private, both to keep
+    (sent to the person's private chat, never shown in a group)."""
     person = turn.person
     uow = turn.uow
     program = turn.program
@@ -30,10 +31,13 @@ async def replies(turn: Turn, folder: Path) -> list[Reply]:
     )
     files = await render_report_async(data, folder, person.id)
     return [
-        turn.private("Your progress report, one page.", image=files.png, title="Your report"),
+        turn.private(
+            "Your progress report, one page.", image=files.png, title="Your report", keep=True
+        ),
         turn.private(
             "The same page as a PDF, to show your physiotherapist or doctor. It is not a "
             "diagnosis; it shows what you reported.",
             document=files.pdf,
+            keep=True,
         ),
     ]

@@ -3,8 +3,9 @@
 The real discord.py client talks to it after `FakeDiscord.patch()` points `Route.BASE` and
 `DiscordWebSocket.DEFAULT_GATEWAY` at 127.0.0.1. Every REST call and gateway op is recorded as a
 `Call`; tests await them with `wait_for`. Faults (429 with `Via` and `retry_after`, 403, 5xx) are
-injected per route with `fail_next`. The gateway supports IDENTIFY → READY and RESUME → replay of
-missed dispatches → RESUMED, so `drop_connection()` exercises discord.py's own resume.
+injected per route with `fail_next`; `close_dms` makes a person's DM channel refuse every message
+(403, code 50007) until it is opened again. The gateway supports IDENTIFY → READY and RESUME →
+replay of missed dispatches → RESUMED, so `drop_connection()` exercises discord.py's own resume.
 
 Facts this relies on are in /work/shared/notes/platform-fakes.md (Content-Type exactly
 application/json, the callback body, the fields an interaction needs).
@@ -185,6 +186,7 @@ class FakeDiscord:
         self._last_session: dict[str, Session] = {}
         self._latest: Session | None = None
         self._faults: dict[str, list[Fault]] = {}
+        self._dms_closed: set[int] = set()
         self._ids = itertools.count(1_300_000_000_000_000_000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -338,6 +340,22 @@ class FakeDiscord:
             message=messages.get(status, "Server error"),
         )
         self._faults.setdefault(route, []).extend(fault for _ in range(n))
+
+    def close_dms(self, user: Person, closed: bool = True) -> None:
+        """While closed, every message to this person's DM channel answers 403 code 50007
+        ("Cannot send messages to this user"), as Discord does when their privacy settings
+        block DMs from the bot; opening the DM channel itself still succeeds, as on Discord."""
+        if closed:
+            self._dms_closed.add(user.id)
+        else:
+            self._dms_closed.discard(user.id)
+
+    def _dm_refused(self, channel_id: int) -> web.Response | None:
+        for user_id in self._dms_closed:
+            if channel_id == self.dm_channel_id(user_id):
+                fault = Fault(403, 50007, 0.0, False, False, "Cannot send messages to this user")
+                return self._fault_response(fault)
+        return None
 
     def _take_fault(self, route: str) -> Fault | None:
         queue = self._faults.get(route)
@@ -767,6 +785,9 @@ class FakeDiscord:
             bot = self._bot_for(request)
             if bot is None:
                 return _json_response({"message": "401: Unauthorized", "code": 0}, 401)
+            refused = self._dm_refused(channel_id)
+            if refused is not None:
+                return refused
             data = call.json or {}
             message = self._message_payload(
                 message_id=self.next_id(),

@@ -24,7 +24,7 @@ from bot.adapters.discord import (
     serve_discord,
     sync_commands,
 )
-from bot.adapters.discord.client import DM_CLOSED_NOTICE
+from bot.adapters.discord.client import DM_CLOSED_KEEP_NOTICE, DM_CLOSED_NOTICE
 from bot.adapters.discord.commands import TEAM_DM_REFUSAL, TEAM_NAME_COMMAND, TEAM_REFUSAL
 from bot.adapters.discord.render import escape
 from bot.config import Settings
@@ -39,6 +39,7 @@ from tests.e2e.fake_discord import (
     FakeDiscord,
     Interaction,
     Person,
+    Posted,
     buttons,
 )
 
@@ -1254,4 +1255,133 @@ async def test_real_coach_member_shows_then_hides_their_name(
             assert "ann" not in words and "Trained this week:" not in found.content
     finally:
         await coach.close()
+    assert_no_public_health_data(fake)
+
+
+# ------------------------------------------------------------------------------ /report
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PRIVATELY = "I'll send your report privately."
+
+
+@asynccontextmanager
+async def _coach_with_checkins(
+    fake: FakeDiscord, settings: Settings, tmp_path: Path, who: Person
+) -> AsyncIterator[CoachClient]:
+    """The real coach, `who` onboarded and three days of check-ins behind them (a fake clock:
+    one a day, each next morning's question answered), so the report has data to draw."""
+    from bot.bootstrap import build_coach
+    from tests.chat import FakeClock
+
+    clock = FakeClock()
+    coach = await build_coach(settings.model_copy(update={"charts_dir": tmp_path}), clock=clock)
+    try:
+        async with running(settings, coach, tmp_path) as client:
+            await _onboard(fake, who)
+            days = ((4, "mostly", 6), (3, "yes", 7), (2, "yes", 8))
+            for day, (pain, flat, comfort) in enumerate(days):
+                if day:
+                    clock.advance(days=1)
+                interaction = await fake.slash(
+                    "checkin", user=who, pain=pain, flat=flat, comfort=comfort
+                )
+                logged = await answer(fake, interaction)
+                if day:  # first the morning question about yesterday's session
+                    assert "this morning" in logged.content
+                    [logged] = await _press_label(fake, int(message_of(logged)["id"]), "2", who)
+                assert f"Logged: pain {pain}/10" in logged.content
+            yield client
+    finally:
+        await coach.close()
+
+
+def _assert_report_files(calls: list[Call]) -> None:
+    """A chart picture (PNG), then the same page as a PDF, each on its own message."""
+    assert [len(call.files) for call in calls] == [1, 1]
+    (png_name, png), (pdf_name, pdf) = (call.files[0] for call in calls)
+    assert png_name.endswith(".png") and pdf_name.endswith(".pdf")
+    assert png.startswith(PNG_SIGNATURE) and len(png) > 10_000  # the page, not an empty file
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1_000
+
+
+def _in_guild(fake: FakeDiscord, since: int) -> list[Posted]:
+    """Every message version posted in the server from `since` on, ephemeral or not."""
+    return [post for post in fake.posted[since:] if post.guild_id == GUILD]
+
+
+async def test_real_coach_sends_the_report_in_a_dm_as_picture_and_pdf(
+    fake: FakeDiscord, settings: Settings, tmp_path: Path
+) -> None:
+    async with _coach_with_checkins(fake, settings, tmp_path, ANN):
+        interaction = await fake.slash("report", user=ANN)
+        # The page is drawn first (a cold matplotlib: seconds on a busy machine).
+        first = await answer(fake, interaction, timeout=60.0)
+        picture, pdf = [first, *(await answers(fake, interaction, 2))[1:]]
+    assert "Your report" in picture.content and "one page" in picture.content
+    assert "physiotherapist" in pdf.content and "not a diagnosis" in pdf.content
+    _assert_report_files([picture, pdf])
+    dm = fake.dm_channel_id(ANN.id)
+    for call in (picture, pdf):  # in the DM, the files on the messages as Discord keeps them
+        message = message_of(call)
+        assert int(message["channel_id"]) == dm
+        assert [a["filename"] for a in message["attachments"]] == [call.files[0][0]]
+    assert message_of(picture)["attachments"][0]["content_type"] == "image/png"
+
+
+async def test_real_coach_sends_the_report_asked_in_a_server_to_the_dm(
+    fake: FakeDiscord, settings: Settings, tmp_path: Path
+) -> None:
+    dm = str(fake.dm_channel_id(ANN.id))
+    to_dm: Callable[[Call], bool] = lambda call: (  # noqa: E731
+        call.route == "channel_message" and call.params["channel_id"] == dm
+    )
+    async with _coach_with_checkins(fake, settings, tmp_path, ANN):
+        mark, posted = fake.mark(), len(fake.posted)
+        interaction = await fake.slash("report", user=ANN, guild_id=GUILD, channel_id=TEAM_CHANNEL)
+        await fake.wait_for(
+            lambda call: to_dm(call) and any(name.endswith(".pdf") for name, _ in call.files),
+            since=mark,
+            timeout=60.0,
+        )
+        await barrier(fake)
+        picture, pdf = fake.find(to_dm, since=mark)
+    # The server: one line, which only she sees, without health data or a file.
+    [line] = _in_guild(fake, posted)
+    assert line.content == PRIVATELY
+    assert line.ephemeral and not line.attachments and not line.embeds
+    in_server = fake.find(_answers(interaction))
+    assert [call.content for call in in_server] == [PRIVATELY]
+    assert not any(call.files for call in in_server)
+    # Her DM: the report, its picture and its PDF.
+    assert "Your report" in picture.content and "physiotherapist" in pdf.content
+    _assert_report_files([picture, pdf])
+    assert_no_public_health_data(fake)
+
+
+async def test_real_coach_report_in_a_server_with_dms_closed(
+    fake: FakeDiscord, settings: Settings, tmp_path: Path
+) -> None:
+    async with _coach_with_checkins(fake, settings, tmp_path, ANN):
+        fake.close_dms(ANN)
+        mark, posted = fake.mark(), len(fake.posted)
+        interaction = await fake.slash("report", user=ANN, guild_id=GUILD, channel_id=TEAM_CHANNEL)
+        refused = await fake.wait_for(
+            lambda call: call.route == "channel_message" and call.status == 403,
+            since=mark,
+            timeout=60.0,
+        )
+        notice = await fake.wait_for(
+            lambda call: _answers(interaction)(call) and call.index > refused.index, since=mark
+        )
+        await barrier(fake)
+    assert notice.content == escape(DM_CLOSED_KEEP_NOTICE) and notice.flags & EPHEMERAL
+    # The server: the two lines, for her eyes only; never the report or a file.
+    shown = _in_guild(fake, posted)
+    assert [post.content for post in shown] == [PRIVATELY, notice.content]
+    assert all(post.ephemeral and not post.attachments and not post.embeds for post in shown)
+    for call in fake.find(_answers(interaction)):
+        assert not call.files and "/10" not in call.content and "Your report" not in call.content
+    # One attempt at her DM, refused, and nothing delivered anywhere else.
+    sent = fake.find(lambda call: call.route == "channel_message", since=mark)
+    assert [call.status for call in sent] == [403]
     assert_no_public_health_data(fake)

@@ -317,7 +317,7 @@ async def test_report_export_and_delete(coach_on: Coach, clock: FakeClock, tmp_p
     pictures = [r for r in replies if r.image is not None]
     documents = [r for r in replies if r.document is not None]
     assert len(pictures) == 1 and len(documents) == 1
-    assert all(r.private for r in pictures + documents)
+    assert all(r.private and r.keep for r in pictures + documents)  # to the DM on Discord
 
     png, pdf = pictures[0].image, documents[0].document
     assert png is not None and pdf is not None

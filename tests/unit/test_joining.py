@@ -49,12 +49,13 @@ def test_a_title_stays_on_top_and_two_titles_stay_apart() -> None:
     assert join_replies(two) == two
 
 
-def test_pictures_images_documents_and_alerts_stay_their_own_message() -> None:
+def test_pictures_images_documents_alerts_and_replies_to_keep_stay_their_own_message() -> None:
     for other in (
         said("chart", image=Path("c.png")),
         said("report", document=Path("r.pdf")),
         said("That button isn't valid any more.", alert=True),
         said("Hinge", pictures=(Picture(Path("h.png"), "hinge"),)),
+        said("Your report, to keep.", keep=True),  # goes elsewhere on Discord: the DM
     ):
         assert join_replies([said("First"), other]) == [said("First"), other]
         assert join_replies([other, said("Then")]) == [other, said("Then")]

@@ -4,7 +4,9 @@ its replies out as follow-ups.
 Interactions are deferred at once (the 3-second rule) and answered with follow-ups; a reply
 marked `edit` replaces the pressed message when that message is private (a DM or ephemeral),
 never a public one. In a server everything sent in answer to an interaction is ephemeral (only
-the person who pressed or typed sees it), so health data never lands in a channel.
+the person who pressed or typed sees it), so health data never lands in a channel; a private
+reply to keep (the /report page and PDF) goes to the person's DM instead, since an ephemeral
+message vanishes, and if their DMs are closed they are told so, ephemerally.
 
 Buttons survive restarts: the coach's payloads all start with "v1:", and one `DynamicItem`
 (`CoachButton`) whose template matches them is registered at start, so a button sent yesterday
@@ -27,7 +29,7 @@ import discord
 
 from bot.adapters.discord.commands import ExerciseNames, build_tree
 from bot.adapters.discord.pictures import files_and_embeds
-from bot.adapters.discord.render import NO_MENTIONS, OutgoingMessage, send_to
+from bot.adapters.discord.render import NO_MENTIONS, OutgoingMessage, escape, send_to
 from bot.adapters.discord.sync import (
     default_sync_state_path,
     read_sync_state,
@@ -46,6 +48,11 @@ DM_CLOSED_NOTICE = (
     "I could not send you a direct message: your Discord privacy settings block DMs from me. "
     "To get reminders, allow direct messages from this server's members "
     "(Server menu → Privacy Settings). Here is what I tried to send:"
+)
+DM_CLOSED_KEEP_NOTICE = (
+    "I could not send it to your direct messages: your Discord privacy settings block DMs "
+    "from me. Allow direct messages from this server's members (Server menu → Privacy "
+    "Settings), then ask again."
 )
 
 
@@ -223,7 +230,17 @@ class CoachClient(discord.Client):
         followup = interaction.followup
         sent = False
         edited = False
+        dm_closed = False
         for reply in replies:
+            if ephemeral and reply.private and reply.keep:
+                # Asked in a server: to the DM, where it stays; never into the channel.
+                if not dm_closed and not await self._send_kept(interaction, reply):
+                    dm_closed = True
+                    await followup.send(
+                        escape(DM_CLOSED_KEEP_NOTICE), ephemeral=True, allowed_mentions=NO_MENTIONS
+                    )
+                    sent = True
+                continue
             message = OutgoingMessage(reply)
             if message.empty:
                 continue
@@ -255,3 +272,20 @@ class CoachClient(discord.Client):
         if not sent and interaction.type is discord.InteractionType.application_command:
             # Nothing to say: do not leave the "thinking..." placeholder behind.
             await interaction.delete_original_response()
+
+    async def _send_kept(
+        self, interaction: discord.Interaction[discord.Client], reply: Reply
+    ) -> bool:
+        """A reply to keep, asked for in a server, sent to the person's DM. False: the person's
+        privacy settings refuse DMs from the bot (403), and nothing was sent."""
+        try:
+            channel = await interaction.user.create_dm()
+            await send_to(channel, reply)
+        except discord.Forbidden as exc:
+            _log.info(
+                "interaction %s: cannot DM the person (code %s); told them in the server",
+                interaction.id,
+                exc.code,
+            )
+            return False
+        return True
