@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, deque
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -33,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
 from aiohttp import web  # noqa: E402
+from scratch_database import postgres_database  # noqa: E402
 from telegram import Bot  # noqa: E402
 
 from bot.adapters.telegram import RetryPolicy, TelegramSender  # noqa: E402
@@ -51,9 +49,6 @@ from tests.integration.scheduler_support import PersonSpec, add_people  # noqa: 
 PLANNED = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
 DUE = datetime(2027, 1, 5, 6, 30, tzinfo=UTC)
 OVERALL, PER_CHAT = 30, 1.0
-POSTGRES_ADMIN = os.environ.get(
-    "COACH_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 
 class LimitedTelegram(FakeTelegram):
@@ -192,31 +187,9 @@ async def run(
     }
 
 
-async def postgres_database() -> tuple[str, str]:
-    name = f"coach_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return name, f"{base}/{name}"
-
-
-async def drop_postgres(name: str) -> None:
-    admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def on_postgres(people: int, doubles: int, *, shared: bool) -> dict[str, Any]:
-    name, url = await postgres_database()
-    try:
+    async with postgres_database() as url:
         return await run(TELEGRAM, people, doubles, url=url, shared=shared)
-    finally:
-        await drop_postgres(name)
 
 
 def max_in_window(times: list[float], window: float) -> int:

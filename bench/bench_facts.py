@@ -18,9 +18,8 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -29,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg  # noqa: E402
+from scratch_database import postgres_database  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     BindParameter,
     ColumnElement,
@@ -55,7 +54,6 @@ from storage import db, outbox  # noqa: E402
 from storage.models import CheckIn, OutboxMessage, Person, SelfTestResult  # noqa: E402
 from storage.repositories.checkins import SqlCheckIns  # noqa: E402
 
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 SIZES = (30, 300, 1000)
 OTHERS, OTHER_ROWS = 200, 300
 TODAY = date(2029, 6, 1)
@@ -395,25 +393,6 @@ async def run(urls: tuple[str, str], calls: int, show_plans: bool, sqlite_stats:
     finally:
         await old.dispose()
         await new.dispose()
-
-
-@asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    name = f"coach_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def main(calls: int, postgres: bool, show_plans: bool, sqlite_stats: bool) -> None:

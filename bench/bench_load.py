@@ -60,8 +60,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import aiosqlite.core  # noqa: E402
-import asyncpg  # noqa: E402
 import greenlet  # noqa: E402
+from scratch_database import postgres_database  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine  # noqa: E402
@@ -72,9 +72,6 @@ from bot.config import SOURCE_CONTENT, Settings  # noqa: E402
 from bot.core.messages import Incoming, Platform, Reply  # noqa: E402
 from storage import db, sqlite_inline  # noqa: E402
 
-POSTGRES_ADMIN = os.environ.get(
-    "COACH_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
-)
 START = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # 09:00 in Berlin, after the 07:30 reminder
 
 
@@ -574,25 +571,6 @@ class Replicas:
 async def sqlite_database() -> AsyncIterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
     yield f"sqlite+aiosqlite:///{folder / 'coach.sqlite3'}"
-
-
-@asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    name = f"coach_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        admin = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 def short_sql(statement: str) -> str:
