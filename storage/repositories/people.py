@@ -222,13 +222,12 @@ class _Arrival:
         last = aliased(CheckIn, name="last_session")
         asked = aliased(CheckIn, name="asked")
         person_id = bindparam("person_id", type_=Integer)
+        who = (
+            Identity.platform == bindparam("platform"),
+            Identity.user_ref == bindparam("user_ref"),
+        )
         self.identity = (
-            select(Identity)
-            .where(
-                Identity.platform == bindparam("platform"),
-                Identity.user_ref == bindparam("user_ref"),
-            )
-            .options(joinedload(Identity.person, innerjoin=True))
+            select(Identity).where(*who).options(joinedload(Identity.person, innerjoin=True))
         )
         self.identity_locked = self.identity.with_for_update()
         one = select(literal(1).label("one")).subquery()
@@ -254,10 +253,7 @@ class _Arrival:
             .options(contains_eager(Identity.person))
             .outerjoin(last, last.id == _last_session_id(Person.id))
             .outerjoin(asked, and_(asked.id == asked_id, asked.person_id == Person.id))
-            .where(
-                Identity.platform == bindparam("platform"),
-                Identity.user_ref == bindparam("user_ref"),
-            )
+            .where(*who)
         )
 
 

@@ -220,6 +220,16 @@ STEADY = "0 H N x10, 1 HAH N, 1 H N x9, 2 AH N, 2 H N x7"
 
 IDEAL = Persona("ideal", lambda day: Day(), days(STEADY))
 
+
+async def _ideal_checks(world: World, day: int) -> None:
+    # Each morning answer (in the reminder) says how yesterday's calm session settled: the
+    # check-in it was asked about takes the stored answer at once.
+    if day >= 1:
+        assert any("your back settled well" in t for t in world.seen), (day, world.seen)
+
+
+IDEAL.also = _ideal_checks
+
 REMINDER_ONLY = Persona(
     "reminder only: Start, then the morning question comes first",
     lambda day: Day(way="start"),
