@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
-    BindParameter,
-    Integer,
+    ARRAY,
     ScalarSelect,
+    Select,
+    String,
     and_,
     bindparam,
     case,
     delete,
-    literal,
+    func,
+    literal_column,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute, aliased, contains_eager, joinedload
+from sqlalchemy.orm import QueryableAttribute, aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.selectable import LateralFromClause
 
 from bot.core import flows
 from bot.storage_port import Arrival
@@ -63,26 +68,25 @@ class SqlPeople:
 
     async def arrive(self, platform: str, user_ref: str) -> Arrival | None:
         """The identity and person, the person's last completed check-in and the check-in their
-        open question names; the check-ins land in the session, so asking for them again by id
-        costs no statement. SQLite: one SELECT (the coach takes one message at a time, so what
-        it reads is what the previous message committed). PostgreSQL: the identity and person
-        locked first (as `identity`), then the check-ins in a second SELECT: a statement that
-        waited for the lock still reads every other table as it was when it began, without the
-        check-in the message it waited for has just committed (a double send would log twice).
-        The statements are built once (`_ARRIVAL`): building one costs more than running it."""
+        open question names, in one round trip; the check-ins land in the session, so asking
+        for them again by id costs no statement. SQLite: one SELECT (the coach takes one
+        message at a time, so what it reads is what the previous message committed).
+        PostgreSQL: the function `coach_arrival` (migration 0011) locks the identity and person
+        rows (as `identity(lock=True)`), then reads them and the check-ins in a statement of its
+        own, after the lock: one statement that waited for the lock would read the check-ins
+        as they were before the message it waited for committed (a double send would log
+        twice). The statements are built once (`_ARRIVAL`): building one costs more than
+        running it."""
+        who: dict[str, Any] = {"platform": platform, "user_ref": user_ref}
+        statement = _ARRIVAL.sqlite
         if self.session.get_bind().dialect.name != "sqlite":
-            identity = await self.identity(platform, user_ref, lock=True)
-            if identity is None:
-                return None
-            person = identity.person
-            asked = {"person_id": person.id, "ref": _asked_ref(person.pending)}
-            row = (await self.session.execute(_ARRIVAL.checkins, asked)).one()
-            return Arrival(identity, last_session=row[0], asked=row[1])
-        who = {"platform": platform, "user_ref": user_ref}
-        found = (await self.session.execute(_ARRIVAL.sqlite, who)).first()
+            statement, who["asked_flows"] = _ARRIVAL.postgres, list(ASKED_FLOWS)
+        found = (await self.session.execute(statement, who)).first()
         if found is None:
             return None
-        return Arrival(identity=found[0], last_session=found[1], asked=found[2])
+        identity, person = found[0], found[1]
+        set_committed_value(identity, "person", person)  # loaded together: no lazy load
+        return Arrival(identity=identity, last_session=found[2], asked=found[3])
 
     async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
         person = Person(created_at=now)
@@ -194,9 +198,7 @@ def _later(one: date | None, other: date | None) -> date | None:
     return max((day for day in (one, other) if day is not None), default=None)
 
 
-def _last_session_id(
-    person_id: QueryableAttribute[int] | BindParameter[int] | int,
-) -> ScalarSelect[int]:
+def _last_session_id(person_id: QueryableAttribute[int]) -> ScalarSelect[int]:
     """The id of the person's last completed check-in (NULL when there is none)."""
     return (
         select(CheckIn.id)
@@ -207,13 +209,6 @@ def _last_session_id(
     )
 
 
-def _asked_ref(pending: dict[str, Any] | None) -> int | None:
-    """The check-in the open question names, if it names one."""
-    ref = (pending or {}).get("ref")
-    flow = (pending or {}).get("flow")
-    return ref if flow in ASKED_FLOWS and isinstance(ref, int) else None
-
-
 class _Arrival:
     """The arrival's statements, with bound parameters instead of values (built once: building
     one costs more than running it)."""
@@ -221,7 +216,6 @@ class _Arrival:
     def __init__(self) -> None:
         last = aliased(CheckIn, name="last_session")
         asked = aliased(CheckIn, name="asked")
-        person_id = bindparam("person_id", type_=Integer)
         who = (
             Identity.platform == bindparam("platform"),
             Identity.user_ref == bindparam("user_ref"),
@@ -230,31 +224,63 @@ class _Arrival:
             select(Identity).where(*who).options(joinedload(Identity.person, innerjoin=True))
         )
         self.identity_locked = self.identity.with_for_update()
-        one = select(literal(1).label("one")).subquery()
-        self.checkins = (
-            select(last, asked)
-            .select_from(one)
-            .outerjoin(last, last.id == _last_session_id(person_id))
-            .outerjoin(
-                asked,
-                and_(asked.id == bindparam("ref", type_=Integer), asked.person_id == person_id),
-            )
-        )
         # Only these flows' `ref` is a check-in's id (the others name the person).
+        # and only a JSON integer is an id (as in `coach_arrival`).
         asked_id = case(
             (
-                Person.pending["flow"].as_string().in_(ASKED_FLOWS),
+                and_(
+                    Person.pending["flow"].as_string().in_(ASKED_FLOWS),
+                    func.json_type(Person.pending, "$.ref") == "integer",
+                ),
                 Person.pending["ref"].as_integer(),
             )
         )
         self.sqlite = (
-            select(Identity, last, asked)
+            select(Identity, Person, last, asked)
             .join(Identity.person)
-            .options(contains_eager(Identity.person))
             .outerjoin(last, last.id == _last_session_id(Person.id))
             .outerjoin(asked, and_(asked.id == asked_id, asked.person_id == Person.id))
             .where(*who)
         )
+        self.postgres = _from_function()
+
+
+def _from_function() -> Select[Identity, Person, CheckIn, CheckIn]:
+    """An ORM statement over `coach_arrival`: each of its four row values is spread into its
+    columns by a LATERAL subquery, and an entity is mapped onto each subquery by column name
+    (so the table's physical column order does not matter). A plain statement, so its
+    compiled form and result mapping are cached like any other."""
+    arrival = func.coach_arrival(
+        bindparam("platform"),
+        bindparam("user_ref"),
+        bindparam("asked_flows", type_=ARRAY(String)),
+    ).table_valued("who", "person", "last_session", "asked", name="arrival")
+    who, who_row = _spread("who", Identity)
+    person, person_row = _spread("person", Person)
+    last, last_row = _spread("last_session", CheckIn)
+    asked, asked_row = _spread("asked", CheckIn)
+    return (
+        select(who, person, last, asked)
+        .select_from(arrival)
+        .join(who_row, true())
+        .join(person_row, true())
+        .join(last_row, true())
+        .join(asked_row, true())
+    )
+
+
+_Model = TypeVar("_Model", Identity, Person, CheckIn)
+
+
+def _spread(part: str, model: type[_Model]) -> tuple[type[_Model], LateralFromClause]:
+    """`(arrival.part).column AS column` for every column of the model, as a LATERAL subquery,
+    with the model mapped onto it by name."""
+    columns = (
+        literal_column(f"(arrival.{part}).{column.name}", column.type).label(column.name)
+        for column in model.__table__.columns
+    )
+    row = select(*columns).lateral(part)
+    return aliased(model, row, adapt_on_names=True), row
 
 
 _ARRIVAL = _Arrival()

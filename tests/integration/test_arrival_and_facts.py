@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event, select, text, update
+from sqlalchemy.engine import Connection
 
 from bot.core import flows
 from storage import db, outbox
-from storage.models import CheckIn, OutboxMessage
+from storage.models import CheckIn, Identity, OutboxMessage, Person
 from storage.unit_of_work import SqlStorage
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
@@ -92,3 +97,153 @@ async def test_arrival_reads_the_sessions_and_the_facts_what_waits_in_the_outbox
         states = (await uow.session.scalars(select(OutboxMessage.state))).all()
         assert sorted(states) == [outbox.DROPPED, outbox.PENDING]
     assert not await _queued(storage, person_id)
+
+
+# ---------------------------------------------------------------- the open question's check-in
+
+# What a stored `pending` may hold under "ref": the coach writes a check-in's id, but a row
+# written by an older release, or by hand, may hold anything JSON can.
+refs = st.one_of(
+    st.none(),
+    # one of the person's check-ins (as written, as text, as a float), another person's
+    st.sampled_from(["id", "id as text", "id as float", "other"]),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.lists(st.integers(), max_size=2),
+)
+pendings = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(
+        {"flow": st.sampled_from([flows.CHECKIN, flows.MORNING, flows.ONBOARDING, "zz", 1])},
+        optional={"ref": refs, "step": st.text(max_size=3)},
+    ),
+)
+
+
+@pytest.fixture
+async def two_people(storage: SqlStorage) -> tuple[SqlStorage, list[int], int]:
+    """Ann with three check-ins (the last open), Bob with one."""
+    async with storage() as uow:
+        ann = await uow.people.add("console", "ann", "Ann", NOW)
+        bob = await uow.people.add("console", "bob", "Bob", NOW)
+        rows = [
+            CheckIn(
+                person_id=who.person_id,
+                started_at=NOW,
+                completed_at=NOW if done else None,
+                local_date=DAY,
+                phase_index=0,
+            )
+            for who, done in ((ann, True), (ann, True), (ann, False), (bob, True))
+        ]
+        for row in rows:
+            uow.checkins.add(row)
+        await uow.flush()
+        return storage, [row.id for row in rows[:3]], rows[3].id
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(pending=pendings, pick=st.integers(0, 2))
+@example(pending={"flow": flows.CHECKIN, "ref": "id"}, pick=2)
+@example(pending={"flow": flows.MORNING, "ref": "id as float"}, pick=1)
+@example(pending={"flow": flows.CHECKIN, "ref": "id as text"}, pick=2)
+@example(pending={"flow": flows.CHECKIN, "ref": "other"}, pick=0)
+@example(pending={"flow": flows.ONBOARDING, "ref": "id"}, pick=2)
+async def test_the_arrival_brings_the_check_in_the_open_question_names_and_no_other(
+    two_people: tuple[SqlStorage, list[int], int], pending: dict[str, Any] | None, pick: int
+) -> None:
+    """On both databases (PostgreSQL through `coach_arrival`): the asked check-in is the one an
+    integer `ref` of a check-in or morning question names, if it is the person's; anything else
+    stored there brings none and breaks nothing."""
+    storage, ids, other = two_people
+    spelled = {"id": ids[pick], "id as text": str(ids[pick]), "id as float": float(ids[pick])}
+    if pending is not None and pending.get("ref") in (*spelled, "other"):
+        pending = {**pending, "ref": spelled.get(pending["ref"], other)}
+    async with storage() as uow:
+        await uow.session.execute(
+            update(Person)
+            .where(
+                Person.id
+                == select(Identity.person_id).where(Identity.user_ref == "ann").scalar_subquery()
+            )
+            .values(pending=pending)
+        )
+    ref = (pending or {}).get("ref")
+    names_one = (
+        (pending or {}).get("flow") in (flows.CHECKIN, flows.MORNING)
+        and isinstance(ref, int)
+        and not isinstance(ref, bool)
+        and ref in ids
+    )
+    async with storage() as uow:
+        arrival = await uow.people.arrive("console", "ann")
+        assert arrival is not None
+        assert arrival.identity.person.pending == pending
+        assert arrival.last_session is not None and arrival.last_session.id == ids[1]
+        assert (arrival.asked.id if arrival.asked else None) == (ref if names_one else None)
+
+
+# ---------------------------------------------------------------- one statement, one round trip
+
+
+async def test_an_arrival_is_one_statement(
+    two_people: tuple[SqlStorage, list[int], int],
+) -> None:
+    """SQLite: one SELECT; PostgreSQL: one call of `coach_arrival`, which locks, then reads
+    (it was the locking SELECT and a second SELECT: a round trip more per message)."""
+    storage, _, _ = two_people
+    assert storage.engine is not None
+    issued: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        issued.append(statement)
+
+    async with storage() as uow:
+        await uow.session.connection()  # BEGIN before counting
+        event.listen(storage.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            arrival = await uow.people.arrive("console", "ann")
+        finally:
+            event.remove(storage.engine.sync_engine, "before_cursor_execute", count)
+    assert arrival is not None and arrival.identity.person.id == arrival.identity.person_id
+    assert len(issued) == 1, issued
+
+
+async def test_0011_drops_the_arrival_function_and_brings_it_back(database_url: str) -> None:
+    engine = db.create_engine(database_url)
+
+    def down(connection: Connection) -> None:
+        config = db.alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+
+    def functions(connection: Connection) -> int:
+        if connection.dialect.name != "postgresql":
+            return 0
+        found = connection.scalar(
+            text("SELECT count(*) FROM pg_proc WHERE proname = 'coach_arrival'")
+        )
+        return int(found or 0)
+
+    postgres = engine.dialect.name == "postgresql"
+    try:
+        await db.upgrade(engine)
+        async with engine.begin() as connection:
+            assert await connection.run_sync(functions) == (1 if postgres else 0)
+            await connection.run_sync(down)
+            assert await connection.run_sync(functions) == 0
+        await db.upgrade(engine)
+        storage = SqlStorage(db.sessionmaker(engine))
+        async with storage() as uow:
+            await uow.people.add("console", "ann", "Ann", NOW)
+        async with storage() as uow:
+            arrival = await uow.people.arrive("console", "ann")
+            assert arrival is not None and arrival.identity.display_name == "Ann"
+    finally:
+        await engine.dispose()

@@ -16,7 +16,7 @@ from storage import db
 NOW = datetime(2027, 1, 10, 8, 0, tzinfo=UTC)
 KEPT = ("people", "identities", "checkins", "decisions")
 # From the newest revision down to the first one; each step is one downgrade.
-STEPS = ("0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001")
+STEPS = ("0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001")
 
 
 async def _count(engine: AsyncEngine, table: str) -> int:
