@@ -48,9 +48,10 @@ class Arrival:
 class People(Protocol):
     """People and the chat identities (Telegram, Discord, console accounts) that reach them."""
 
-    async def arrive(self, platform: str, user_ref: str) -> Arrival | None:
-        """`identity(..., lock=True)` with the person's last completed check-in, in one read.
-        The check-in the open question names (`person.pending`) may come with it."""
+    async def arrive(self, platform: str, user_ref: str, now: datetime) -> Arrival | None:
+        """`identity(..., lock=True)` with the person's last completed check-in, in one read,
+        and the identity marked seen at `now` (`Identity.seen`). The check-in the open question
+        names (`person.pending`) may come with it."""
         ...
 
     async def identity(

@@ -4,7 +4,7 @@ ON DELETE CASCADE, so deleting the person removes everything."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +33,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# `Identity.last_seen` moves once it is this old: not a write on every message.
+LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -135,6 +139,15 @@ class Identity(Base):
     last_seen: Mapped[datetime]
 
     person: Mapped[Person] = relationship(back_populates="identities")
+
+    def seen(self, now: datetime) -> None:
+        """A message of this account arrived: it is reachable again, and seen at `now` to
+        `LAST_SEEN_RESOLUTION` (an unchanged attribute set would still cost a write). On
+        PostgreSQL `coach_arrival` does the same in the database (migration 0011)."""
+        if self.unreachable:
+            self.unreachable = False
+        if self.last_seen < now - LAST_SEEN_RESOLUTION:
+            self.last_seen = now
 
 
 class CheckIn(Base):

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 from bot.config import DEFAULT_CHARTS
@@ -75,7 +74,6 @@ AFTER_ROUTINE = (
 )  # the open "question" after a private routine: done, or the pain score
 # Ways into the day that ask the next morning's question first.
 MORNING_FIRST = {"routine", "checkin", "progress", "start"}
-LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 
 
 class Coach:
@@ -160,7 +158,7 @@ class Coach:
         async with self.storage() as uow:
             now = self.clock()
             people = uow.people
-            arrival = await people.arrive(incoming.platform.value, incoming.user_ref)
+            arrival = await people.arrive(incoming.platform.value, incoming.user_ref, now)
             if arrival is None:
                 if incoming.action is not None and not _starts(incoming.action):
                     # An old button (pressed after /delete, or someone else's): store nothing.
@@ -170,10 +168,6 @@ class Coach:
                 )
             else:
                 identity = arrival.identity
-            if identity.unreachable:  # an unchanged attribute set would still cost a flush
-                identity.unreachable = False
-            if now - identity.last_seen > LAST_SEEN_RESOLUTION:  # spare a write per message
-                identity.last_seen = now
             turn = Turn(incoming, identity, identity.person, uow, self.library, now)
             if arrival is not None:
                 turn.arrived(arrival)

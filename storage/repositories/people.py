@@ -31,6 +31,7 @@ from bot.core import flows
 from bot.storage_port import Arrival
 from storage import link_tries
 from storage.models import (
+    LAST_SEEN_RESOLUTION,
     OUTCOME_TABLES,
     Activity,
     ActivityScore,
@@ -45,6 +46,7 @@ from storage.models import (
     Reassessment,
     SelfTestResult,
     TeamMember,
+    UTCDateTime,
 )
 
 # The flows whose open question names a check-in by its id (the others name the person).
@@ -66,26 +68,33 @@ class SqlPeople:
         who = {"platform": platform, "user_ref": user_ref}
         return (await self.session.scalars(statement, who)).first()
 
-    async def arrive(self, platform: str, user_ref: str) -> Arrival | None:
+    async def arrive(self, platform: str, user_ref: str, now: datetime) -> Arrival | None:
         """The identity and person, the person's last completed check-in and the check-in their
-        open question names, in one round trip; the check-ins land in the session, so asking
-        for them again by id costs no statement. SQLite: one SELECT (the coach takes one
-        message at a time, so what it reads is what the previous message committed).
+        open question names, in one round trip, with the identity marked seen at `now`
+        (`Identity.seen`); the check-ins land in the session, so asking for them again by id
+        costs no statement. SQLite: one SELECT (the coach takes one message at a time, so what
+        it reads is what the previous message committed), and the mark is written at commit.
         PostgreSQL: the function `coach_arrival` (migration 0011) locks the identity and person
-        rows (as `identity(lock=True)`), then reads them and the check-ins in a statement of its
-        own, after the lock: one statement that waited for the lock would read the check-ins
-        as they were before the message it waited for committed (a double send would log
-        twice). The statements are built once (`_ARRIVAL`): building one costs more than
-        running it."""
+        rows (as `identity(lock=True)`), marks the identity seen (no UPDATE of it at commit),
+        then reads them and the check-ins in a statement of its own, after the lock: one
+        statement that waited for the lock would read the check-ins as they were before the
+        message it waited for committed (a double send would log twice). The statements are
+        built once (`_ARRIVAL`): building one costs more than running it."""
         who: dict[str, Any] = {"platform": platform, "user_ref": user_ref}
         statement = _ARRIVAL.sqlite
         if self.session.get_bind().dialect.name != "sqlite":
-            statement, who["asked_flows"] = _ARRIVAL.postgres, list(ASKED_FLOWS)
+            statement = _ARRIVAL.postgres
+            who.update(
+                asked_flows=list(ASKED_FLOWS),
+                seen_at=now,
+                seen_before=now - LAST_SEEN_RESOLUTION,
+            )
         found = (await self.session.execute(statement, who)).first()
         if found is None:
             return None
         identity, person = found[0], found[1]
         set_committed_value(identity, "person", person)  # loaded together: no lazy load
+        identity.seen(now)  # SQLite; on PostgreSQL the function did it, so nothing changes
         return Arrival(identity=identity, last_session=found[2], asked=found[3])
 
     async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
@@ -254,6 +263,8 @@ def _from_function() -> Select[Identity, Person, CheckIn, CheckIn]:
         bindparam("platform"),
         bindparam("user_ref"),
         bindparam("asked_flows", type_=ARRAY(String)),
+        bindparam("seen_at", type_=UTCDateTime()),
+        bindparam("seen_before", type_=UTCDateTime()),
     ).table_valued("who", "person", "last_session", "asked", name="arrival")
     who, who_row = _spread("who", Identity)
     person, person_row = _spread("person", Person)

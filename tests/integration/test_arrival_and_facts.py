@@ -79,11 +79,11 @@ async def test_arrival_reads_the_sessions_and_the_facts_what_waits_in_the_outbox
         open_one = max(c.id for c in await uow.checkins.every(person_id))
         identity.person.pending = {"flow": flows.CHECKIN, "step": "leg", "ref": open_one}
     async with storage() as uow:
-        arrival = await uow.people.arrive("console", "u1")
+        arrival = await uow.people.arrive("console", "u1", NOW)
         assert arrival is not None and arrival.last_session is not None
         assert arrival.last_session.local_date == DAY - timedelta(days=1)
         assert arrival.asked is not None and arrival.asked.id == open_one
-        assert await uow.people.arrive("console", "nobody") is None
+        assert await uow.people.arrive("console", "nobody", NOW) is None
     assert not await _queued(storage, person_id)
     async with storage() as uow:
         await outbox.enqueue(uow.session, [_row(person_id, to_channel=True)])
@@ -182,7 +182,7 @@ async def test_the_arrival_brings_the_check_in_the_open_question_names_and_no_ot
         and ref in ids
     )
     async with storage() as uow:
-        arrival = await uow.people.arrive("console", "ann")
+        arrival = await uow.people.arrive("console", "ann", NOW)
         assert arrival is not None
         assert arrival.identity.person.pending == pending
         assert arrival.last_session is not None and arrival.last_session.id == ids[1]
@@ -208,7 +208,7 @@ async def test_an_arrival_is_one_statement(
         await uow.session.connection()  # BEGIN before counting
         event.listen(storage.engine.sync_engine, "before_cursor_execute", count)
         try:
-            arrival = await uow.people.arrive("console", "ann")
+            arrival = await uow.people.arrive("console", "ann", NOW)
         finally:
             event.remove(storage.engine.sync_engine, "before_cursor_execute", count)
     assert arrival is not None and arrival.identity.person.id == arrival.identity.person_id
@@ -243,7 +243,50 @@ async def test_0011_drops_the_arrival_function_and_brings_it_back(database_url: 
         async with storage() as uow:
             await uow.people.add("console", "ann", "Ann", NOW)
         async with storage() as uow:
-            arrival = await uow.people.arrive("console", "ann")
+            arrival = await uow.people.arrive("console", "ann", NOW)
             assert arrival is not None and arrival.identity.display_name == "Ann"
     finally:
         await engine.dispose()
+
+
+# ---------------------------------------------------------- the arrival marks the account seen
+
+
+@pytest.mark.parametrize(
+    ("seen_ago", "unreachable", "moves"),
+    [
+        (timedelta(hours=20), False, True),  # a day's first message: last_seen moves
+        (timedelta(minutes=3), False, False),  # within LAST_SEEN_RESOLUTION: no write
+        (timedelta(minutes=3), True, False),  # blocked the bot, then wrote: reachable again
+        (timedelta(days=3), True, True),
+    ],
+)
+async def test_an_arrival_marks_the_account_seen_without_a_write_of_its_own(
+    storage: SqlStorage, seen_ago: timedelta, unreachable: bool, moves: bool
+) -> None:
+    """What the arrival marks is stored at commit, and costs PostgreSQL no statement besides the
+    arrival (`coach_arrival` writes it); SQLite writes it at commit when something changed."""
+    assert storage.engine is not None
+    async with storage() as uow:
+        identity = await uow.people.add("console", "ann", "Ann", NOW - seen_ago)
+        identity.unreachable = unreachable
+    issued: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        issued.append(statement.split()[0].upper())
+
+    event.listen(storage.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with storage() as uow:
+            arrival = await uow.people.arrive("console", "ann", NOW)
+            assert arrival is not None
+            assert not arrival.identity.unreachable
+            assert arrival.identity.last_seen == (NOW if moves else NOW - seen_ago)
+    finally:
+        event.remove(storage.engine.sync_engine, "before_cursor_execute", count)
+    changes = moves or unreachable
+    postgres = storage.engine.dialect.name == "postgresql"
+    assert issued == ["SELECT"] + (["UPDATE"] if changes and not postgres else []), issued
+    async with storage() as uow:
+        stored = (await uow.session.scalars(select(Identity))).one()
+        assert (stored.unreachable, stored.last_seen) == (False, NOW if moves else NOW - seen_ago)

@@ -112,7 +112,7 @@ async def _facts(uow: UnitOfWork, person_id: int) -> list[Any]:
 
 
 async def _arrival(uow: UnitOfWork) -> Any:
-    arrival = await uow.people.arrive("console", "u1")
+    arrival = await uow.people.arrive("console", "u1", NOW)
     assert arrival is not None
     last = arrival.last_session
     return (arrival.identity.user_ref, last.pain_during if last else None)

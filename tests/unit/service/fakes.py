@@ -94,10 +94,11 @@ class FakePeople:
                 return identity
         return None
 
-    async def arrive(self, platform: str, user_ref: str) -> Arrival | None:
+    async def arrive(self, platform: str, user_ref: str, now: datetime) -> Arrival | None:
         identity = await self.identity(platform, user_ref, lock=True)
         if identity is None:
             return None
+        identity.seen(now)
         return Arrival(identity, await FakeCheckIns(self.t).last_completed(identity.person_id))
 
     async def add(self, platform: str, user_ref: str, display_name: str, now: datetime) -> Identity:
