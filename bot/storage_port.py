@@ -131,6 +131,14 @@ class SessionCopy:
     leg_symptoms: bool | None
 
 
+@dataclass(frozen=True, slots=True)
+class MorningPain:
+    """A morning answer to keep (`CheckIns.note_morning`): the day it is about, the pain."""
+
+    day: date
+    pain: int
+
+
 @dataclass(frozen=True)
 class PhaseFacts:
     """The stored inputs of the progression rule (`CheckIns.phase_facts`)."""
@@ -176,12 +184,15 @@ class CheckIns(Protocol):
         *,
         recent_since: date,
         test_id: str | None,
+        noting: MorningPain | None = None,
     ) -> PhaseFacts:
         """What the progression rule reads, in one go: `phase_summary`'s answer, the completed
         check-ins since `recent_since` (paused ones and other phases included, oldest first),
         the entry test `test_id`'s results so far, and whether anything of the person waits in
         the outbox (after a write of this unit of work, no reminder can be queued for them
-        before it ends: SQLite has one writer, PostgreSQL's scheduler needs the person's row)."""
+        before it ends: SQLite has one writer, PostgreSQL's scheduler needs the person's row).
+        With `noting`, the morning answer is kept first (`note_morning`) and the facts read
+        include it: on PostgreSQL in the same statement."""
         ...
 
     async def note_morning(self, person_id: int, day: date, pain: int) -> None:

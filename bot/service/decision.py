@@ -25,7 +25,7 @@ from bot.core.texts import (
 )
 from bot.service import safety
 from bot.service.turn import Turn
-from bot.storage_port import LoggedSession, PhaseFacts
+from bot.storage_port import LoggedSession, MorningPain, PhaseFacts
 from storage.models import CheckIn, DecisionRecord, SelfTestResult
 
 TEST = flows.SELF_TEST  # Action(TEST, test id, "pass"|"fail", person id)
@@ -109,13 +109,17 @@ def _entry_test_state(
     return test.id, failed
 
 
-async def decide(turn: Turn, *, morning: bool = False) -> Verdict:
-    """The progression rule on the person's current phase, as stored (one read)."""
-    return verdict_on(turn, await read_facts(turn), morning=morning)
+async def decide(
+    turn: Turn, *, morning: bool = False, noting: MorningPain | None = None
+) -> Verdict:
+    """The progression rule on the person's current phase, as stored (one read), after the
+    morning answer `noting` is kept."""
+    return verdict_on(turn, await read_facts(turn, noting), morning=morning)
 
 
-async def read_facts(turn: Turn) -> PhaseFacts:
-    """What the rule reads about the person's current phase, in one statement."""
+async def read_facts(turn: Turn, noting: MorningPain | None = None) -> PhaseFacts:
+    """What the rule reads about the person's current phase, in one statement (with the
+    morning answer `noting` kept first: `CheckIns.phase_facts`)."""
     person = turn.person
     gates = turn.phase.gates
     test = next_entry_test(turn)
@@ -126,6 +130,7 @@ async def read_facts(turn: Turn) -> PhaseFacts:
         gates.window,
         recent_since=turn.today - timedelta(days=max(WATCH_DAYS, gates.leg_review_days)),
         test_id=test.id if test is not None else None,
+        noting=noting,
     )
 
 

@@ -17,6 +17,7 @@ from bot.core.texts import (
 )
 from bot.service import decision, safety
 from bot.service.turn import Turn
+from bot.storage_port import MorningPain
 from storage.models import CheckIn
 
 MORNING = flows.MORNING
@@ -71,11 +72,12 @@ async def answer_morning(
         return [turn.private(f"Already noted: {checkin.morning_pain}/10 that morning.")], True
     pain = read_score(value, "pain this morning")
     # One morning answers for every session of that day (two check-ins in one day).
-    await turn.uow.checkins.note_morning(turn.person.id, checkin.local_date, pain)
+    noting = MorningPain(checkin.local_date, pain)
     if safety.is_paused(turn):
+        await turn.uow.checkins.note_morning(turn.person.id, noting.day, noting.pain)
         _close_question(turn)
         return [turn.private(f"Thanks, {pain}/10 noted.")], True
-    verdict = await decision.decide(turn, morning=True)
+    verdict = await decision.decide(turn, morning=True, noting=noting)  # kept, then read
     # Closed after the decision's read: the person's row is then written once, at the end.
     _close_question(turn)
     session = decision.session_of(checkin)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any, TypeVar
@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.storage_port import LoggedSession, PhaseFacts, SessionCopy
+from bot.storage_port import LoggedSession, MorningPain, PhaseFacts, SessionCopy
 from storage import outbox
 from storage.models import CheckIn, DecisionRecord, OutboxMessage, Pause, SelfTestResult
 
@@ -83,6 +83,7 @@ class SqlCheckIns:
         *,
         recent_since: date,
         test_id: str | None,
+        noting: MorningPain | None = None,
     ) -> PhaseFacts:
         """One SELECT: the person's completed check-ins from the earlier of the recent days and
         the phase's tail on, as rows; the phase's count, its first day, the entry test's results
@@ -98,21 +99,35 @@ class SqlCheckIns:
         and a day starts less than 24 h before midnight UTC of its date (UTC offsets are under
         a day), so every check-in of a day from `recent_since` on was completed after midnight
         UTC of the day before. The rows read past those wanted (logged while paused, of other
-        phases, of older days) are dropped here."""
+        phases, of older days) are dropped here.
+
+        `noting` a morning answer: on PostgreSQL `note_morning`'s UPDATE is a WITH clause of
+        the same statement (a round trip less). It runs on the statement's snapshot, so the
+        rows come back as they were before it and take the morning's pain here, as the UPDATE
+        gave it to them. SQLite takes no UPDATE in a WITH clause: `note_morning` runs first."""
         await self.session.flush()
-        statement = _phase_facts(since_known=since is not None)
-        values = {
-            "person_id": person_id,
-            "phase_index": phase_index,
+        together = noting is not None and self.session.get_bind().dialect.name == "postgresql"
+        if noting is not None and not together:
+            await self.note_morning(person_id, noting.day, noting.pain)
+        statement = _phase_facts(since_known=since is not None, noting=together)
+        values: dict[str, Any] = {
+            "of_person": person_id,
+            "of_phase": phase_index,
             "since": since,
             "last": last,
             "recent_from": datetime.combine(recent_since - timedelta(days=1), time(), UTC),
             "test_id": test_id or "",
         }
+        if noting is not None:
+            values.update(of_day=noting.day, pain=noting.pain)
         connection = await self.session.connection()
         rows = (await connection.execute(statement, values)).all()
         width = len(_SESSION_COLUMNS)
         found = [SessionCopy(*row[:width]) for row in rows if row[0] is not None]
+        if noting is not None:
+            found = [_noted(copy, noting) for copy in found]
+            if together:
+                self._noted_in_session(person_id, noting)
         total, first_day, passed, last_at, queued = rows[0][width:]
         return PhaseFacts(
             total=int(total),
@@ -141,15 +156,19 @@ class SqlCheckIns:
         connection = await self.session.connection()
         values = {"of_person": person_id, "of_day": day, "pain": pain}
         await connection.execute(_NOTE_MORNING, values)
+        self._noted_in_session(person_id, MorningPain(day, pain))
+
+    def _noted_in_session(self, person_id: int, noting: MorningPain) -> None:
+        """The check-ins the session holds take what `_NOTE_MORNING` stored, as stored."""
         for row in self.session.identity_map.values():
             if (
                 isinstance(row, CheckIn)
                 and row.person_id == person_id
                 and row.completed_at is not None
-                and row.local_date == day
+                and row.local_date == noting.day
                 and row.morning_pain is None
             ):
-                set_committed_value(row, "morning_pain", pain)
+                set_committed_value(row, "morning_pain", noting.pain)
 
     async def every(self, person_id: int) -> Sequence[CheckIn]:
         statement = select(CheckIn).where(CheckIn.person_id == person_id).order_by(CheckIn.id)
@@ -265,23 +284,34 @@ _NOTE_MORNING = (
 _SESSION_COLUMNS = tuple(getattr(CheckIn, field.name) for field in fields(SessionCopy))
 
 
+def _noted(copy: SessionCopy, noting: MorningPain) -> SessionCopy:
+    """A copy read before `_NOTE_MORNING` ran, as the UPDATE left its row (copies are
+    completed check-ins of the person)."""
+    if copy.local_date == noting.day and copy.morning_pain is None:
+        return replace(copy, morning_pain=noting.pain)
+    return copy
+
+
 @cache
-def _phase_facts(*, since_known: bool) -> Select[Any]:
-    """`phase_facts`'s SELECT, built once per shape with bound parameters (person_id,
-    phase_index, since, last, recent_from, test_id): building it costs more than running it.
+def _phase_facts(*, since_known: bool, noting: bool = False) -> Select[Any]:
+    """`phase_facts`'s SELECT, built once per shape with bound parameters (of_person,
+    of_phase, since, last, recent_from, test_id): building it costs more than running it.
+    `noting`: with `_NOTE_MORNING` (of_person, of_day, pain) as a WITH clause (PostgreSQL).
 
     Its rows: completed_at from the earlier of `recent_from` and `_tail_from` on (the minimum
     of both in one subquery, so it is computed once), one range of ix_checkins_person_done."""
-    person_id = bindparam("person_id", type_=Integer)
+    # Named apart from the columns: an UPDATE (`noting`'s WITH clause) would set a column whose
+    # name a parameter shares.
+    person_id = bindparam("of_person", type_=Integer)
     since = bindparam("since", type_=Date) if since_known else None
-    where = _counted_in_phase(person_id, bindparam("phase_index", type_=Integer), since)
+    where = _counted_in_phase(person_id, bindparam("of_phase", type_=Integer), since)
     counted = select(CheckIn.id).where(*where)
     test_id = bindparam("test_id", type_=String)
     tests = [SelfTestResult.person_id == person_id, SelfTestResult.test_id == test_id]
     recent_from = select(bindparam("recent_from", type_=CheckIn.completed_at.type).label("at"))
     starts = _tail_from(where, bindparam("last", type_=Integer)).union_all(recent_from).subquery()
     one = select(literal(1).label("one")).subquery()
-    return (
+    statement = (
         select(
             *_SESSION_COLUMNS,
             counted.with_only_columns(func.count()).scalar_subquery(),
@@ -304,3 +334,4 @@ def _phase_facts(*, since_known: bool) -> Select[Any]:
         )
         .order_by(CheckIn.completed_at, CheckIn.id)
     )
+    return statement.add_cte(_NOTE_MORNING.cte("noted")) if noting else statement

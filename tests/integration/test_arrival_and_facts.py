@@ -16,6 +16,7 @@ from sqlalchemy import event, select, text, update
 from sqlalchemy.engine import Connection
 
 from bot.core import flows
+from bot.storage_port import MorningPain
 from storage import db, outbox
 from storage.models import CheckIn, Identity, OutboxMessage, Person
 from storage.unit_of_work import SqlStorage
@@ -290,3 +291,73 @@ async def test_an_arrival_marks_the_account_seen_without_a_write_of_its_own(
     async with storage() as uow:
         stored = (await uow.session.scalars(select(Identity))).one()
         assert (stored.unreachable, stored.last_seen) == (False, NOW if moves else NOW - seen_ago)
+
+
+# ------------------------------------------------------ a morning answer kept in the facts' read
+
+
+async def test_facts_read_noting_a_morning_answer_keep_it_and_change_nothing_else(
+    storage: SqlStorage,
+) -> None:
+    """The morning answer reaches the completed check-ins of its day that had none, in the
+    facts read and in the table, and nothing else changes (a parameter named like a column
+    would be SET by the UPDATE). PostgreSQL: one statement; SQLite: the UPDATE, then the read."""
+    assert storage.engine is not None
+    async with storage() as uow:
+        ann = await uow.people.add("console", "ann", "Ann", NOW)
+        bob = await uow.people.add("console", "bob", "Bob", NOW)
+        shapes = [  # (who, days ago, done, morning pain, phase): the first before an advance
+            (ann, 1, True, None, 0),
+            (ann, 1, True, 5, 1),
+            (ann, 1, False, None, 1),
+            (ann, 0, True, None, 1),
+            (bob, 1, True, None, 1),
+        ]
+        for who, ago, done, morning, phase in shapes:
+            uow.checkins.add(
+                CheckIn(
+                    person_id=who.person_id,
+                    started_at=NOW - timedelta(days=ago),
+                    completed_at=NOW - timedelta(days=ago) if done else None,
+                    local_date=DAY - timedelta(days=ago),
+                    phase_index=phase,
+                    pain_during=2,
+                    morning_pain=morning,
+                )
+            )
+        ann_id = ann.person_id
+
+    async def table() -> list[tuple[Any, ...]]:
+        async with storage() as uow:
+            rows = await uow.session.execute(select(CheckIn.__table__).order_by(CheckIn.id))
+            return [tuple(row) for row in rows]
+
+    before = await table()
+    issued: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        issued.append(statement)
+
+    async with storage() as uow:
+        await uow.session.connection()  # BEGIN before counting
+        event.listen(storage.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            facts = await uow.checkins.phase_facts(
+                ann_id,
+                1,
+                None,
+                3,
+                recent_since=DAY - timedelta(days=3),
+                test_id=None,
+                noting=MorningPain(DAY - timedelta(days=1), 3),
+            )
+        finally:
+            event.remove(storage.engine.sync_engine, "before_cursor_execute", count)
+    assert [(c.phase_index, c.morning_pain) for c in facts.recent] == [(0, 3), (1, 5), (1, None)]
+    assert [c.morning_pain for c in facts.tail] == [5, None]
+    assert len(issued) == (1 if storage.engine.dialect.name == "postgresql" else 2), issued
+    after = await table()
+    morning = list(CheckIn.__table__.columns.keys()).index("morning_pain")
+    expected = [list(row) for row in before]
+    expected[0][morning] = 3  # Ann's completed check-in of that day without a morning answer
+    assert [list(row) for row in after] == expected

@@ -21,7 +21,7 @@ from bot.config import SOURCE_CONTENT
 from bot.core.clock import Clock
 from bot.core.content import Library, load_library
 from bot.service.coach import Coach
-from bot.storage_port import Arrival, NewActivity, PhaseFacts
+from bot.storage_port import Arrival, MorningPain, NewActivity, PhaseFacts
 from storage.models import (
     Activity,
     ActivityScore,
@@ -237,7 +237,10 @@ class FakeCheckIns:
         *,
         recent_since: date,
         test_id: str | None,
+        noting: MorningPain | None = None,
     ) -> PhaseFacts:
+        if noting is not None:
+            await self.note_morning(person_id, noting.day, noting.pain)
         total, first_day, tail = await self.phase_summary(person_id, phase_index, since, last)
         tests = await self.self_tests(person_id, test_id) if test_id is not None else []
         return PhaseFacts(
