@@ -688,6 +688,8 @@ async def bench_database(
                     f"(mean {same.mean * 1e3:.2f} ms)",
                     flush=True,
                 )
+                cost = await interleaved_cost(coach.handle, people[0], bare_sessions)
+                print(f"     K=1, interleaved: {cost}", flush=True)
 
         with counting():
             counts = await count_per_message(coach.handle)
@@ -716,6 +718,42 @@ async def bench_database(
         await engine.dispose()
         if same_engine is not None:
             await same_engine.dispose()
+
+
+async def interleaved_cost(
+    handle: Handle, person: Person, bare_sessions: async_sessionmaker[Any], rounds: int = 24
+) -> str:
+    """The cost of one message against one bare transaction, from blocks of each taken in
+    turn (about 0.15 s per block): this machine's speed drifts by tens of percent over seconds
+    (a virtual machine whose idle CPUs wake slowly), and two blocks side by side see the same
+    machine. Per round, the ratio of the mean wall time and of the CPU time (this process) per
+    message to the bare transaction's; printed, the median over the rounds and the 25th-75th
+    percentiles."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    for _ in range(rounds):
+        samples: Samples = []
+        wall, cpu = time.perf_counter(), time.process_time()
+        while time.perf_counter() - wall < 0.15:
+            await one_day(handle, person, samples)
+        coach_wall = (time.perf_counter() - wall) / len(samples)
+        coach_cpu = (time.process_time() - cpu) / len(samples)
+        done = 0
+        wall, cpu = time.perf_counter(), time.process_time()
+        while time.perf_counter() - wall < 0.15:
+            await bare_loop_once(bare_sessions)
+            done += 1
+        walls.append(coach_wall / ((time.perf_counter() - wall) / done))
+        cpus.append(coach_cpu / ((time.process_time() - cpu) / done))
+
+    def summary(ratios: list[float]) -> str:
+        quartiles = statistics.quantiles(ratios, n=4)
+        return f"{statistics.median(ratios):.2f}x ({quartiles[0]:.2f}-{quartiles[2]:.2f})"
+
+    return (
+        f"a message costs {summary(walls)} a bare transaction in wall time, "
+        f"{summary(cpus)} in CPU time ({rounds} rounds of 0.15 s each)"
+    )
 
 
 def spread_note(spread: ReplicaRun, label: str) -> str:
