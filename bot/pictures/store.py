@@ -51,16 +51,26 @@ class PictureStore:
         self._count = threading.Lock()  # renders run in worker threads
         self._locks: dict[str, asyncio.Lock] = {}
         self._ready: set[Path] = set()
+        # An exercise's file names, worked out once per loaded exercise (the hash costs more
+        # than a routine's other work; a library is frozen, a reload brings new objects).
+        self._names: dict[tuple[str, int], tuple[Exercise, Path]] = {}
 
     # --- where each picture lives ---------------------------------------------------------
 
     def still_path(self, exercise: Exercise) -> Path:
-        key = picture_key("still", *_exercise_parts(exercise))
-        return self.folder / f"{exercise.id}-{key}.png"
+        return self._named("still", "png", exercise)
 
     def animation_path(self, exercise: Exercise) -> Path:
-        key = picture_key("animation", *_exercise_parts(exercise))
-        return self.folder / f"{exercise.id}-{key}.gif"
+        return self._named("animation", "gif", exercise)
+
+    def _named(self, kind: str, suffix: str, exercise: Exercise) -> Path:
+        known = self._names.get((kind, id(exercise)))
+        if known is not None and known[0] is exercise:
+            return known[1]
+        key = picture_key(kind, *_exercise_parts(exercise))
+        path = self.folder / f"{exercise.id}-{key}.{suffix}"
+        self._names[(kind, id(exercise))] = (exercise, path)  # holds it: the id stays its own
+        return path
 
     def avoid_path(self, entry: Avoid, instead: Exercise) -> Path:
         figure = None if entry.figure is None else entry.figure.model_dump(mode="json")
