@@ -4,6 +4,7 @@ waits in the outbox (a completed check-in spares the outbox's UPDATE when nothin
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -156,12 +157,15 @@ async def two_people(storage: SqlStorage) -> tuple[SqlStorage, list[int], int]:
 @example(pending={"flow": flows.CHECKIN, "ref": "id as text"}, pick=2)
 @example(pending={"flow": flows.CHECKIN, "ref": "other"}, pick=0)
 @example(pending={"flow": flows.ONBOARDING, "ref": "id"}, pick=2)
+@example(pending={"flow": flows.CHECKIN, "step": "\x00", "ref": "id"}, pick=2)  # found by CI
 async def test_the_arrival_brings_the_check_in_the_open_question_names_and_no_other(
     two_people: tuple[SqlStorage, list[int], int], pending: dict[str, Any] | None, pick: int
 ) -> None:
     """On both databases (PostgreSQL through `coach_arrival`): the asked check-in is the one an
     integer `ref` of a check-in or morning question names, if it is the person's; anything else
-    stored there brings none and breaks nothing."""
+    stored there brings none and breaks nothing. PostgreSQL's json operators cannot read a
+    document that holds a NUL character: the function brings no check-in for it (the service
+    then reads it by id) rather than failing every message of that person."""
     storage, ids, other = two_people
     spelled = {"id": ids[pick], "id as text": str(ids[pick]), "id as float": float(ids[pick])}
     if pending is not None and pending.get("ref") in (*spelled, "other"):
@@ -176,8 +180,11 @@ async def test_the_arrival_brings_the_check_in_the_open_question_names_and_no_ot
             .values(pending=pending)
         )
     ref = (pending or {}).get("ref")
+    unreadable = storage.engine is not None and storage.engine.dialect.name == "postgresql"
+    unreadable = unreadable and "\\u0000" in json.dumps(pending)
     names_one = (
-        (pending or {}).get("flow") in (flows.CHECKIN, flows.MORNING)
+        not unreadable
+        and (pending or {}).get("flow") in (flows.CHECKIN, flows.MORNING)
         and isinstance(ref, int)
         and not isinstance(ref, bool)
         and ref in ids

@@ -53,6 +53,9 @@ BEGIN
         LIMIT 1
     )
     LEFT JOIN checkins a ON a.person_id = p.id AND a.id = CASE
+        -- PostgreSQL's json operators fail on a document holding a NUL character: skip it
+        -- (CASE tries its branches in order); the check-in is then read by id when asked for.
+        WHEN strpos(p.pending::text, '\\u0000') > 0 THEN NULL
         WHEN p.pending ->> 'flow' = ANY (asked_flows)
             AND json_typeof(p.pending -> 'ref') = 'number'
             AND p.pending ->> 'ref' ~ '^[0-9]{1,9}$'
