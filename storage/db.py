@@ -30,7 +30,12 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, hide_parameters=True, async_creator=creator(parsed))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_async_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    # LIFO: the connection returned last goes out next, so after a burst opened several, a
+    # quiet period keeps reusing one that has just rested (no ping, see `_ping`) while the
+    # others rest; first-in-first-out would hand out the longest-rested each time and ping it.
+    engine = create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_use_lifo=True, hide_parameters=True
+    )
     event.listen(engine.sync_engine, "checkout", _ping)
     event.listen(engine.sync_engine, "checkin", _returned)
     return engine

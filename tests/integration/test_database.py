@@ -96,3 +96,23 @@ async def test_sqlite_file_reopened_keeps_state(sqlite_url: str) -> None:
         assert "Logged: pain 2/10" in chat.text
     finally:
         await reopened.close()
+
+
+async def test_the_postgres_pool_hands_out_the_connection_returned_last(postgres_url: str) -> None:
+    """After a burst opened several connections, the next message takes the one that rested
+    least, so a quiet period does not ping a long-rested connection on every message (LIFO)."""
+    engine = db.create_engine(postgres_url)
+    try:
+        first, second = await engine.connect(), await engine.connect()
+        pids = [await c.exec_driver_sql("SELECT pg_backend_pid()") for c in (first, second)]
+        first_pid, second_pid = (result.scalar() for result in pids)
+        assert first_pid != second_pid
+        await first.close()
+        await second.close()  # returned last
+        for _ in range(3):
+            async with engine.connect() as again:
+                assert (await again.exec_driver_sql("SELECT pg_backend_pid()")).scalar() == (
+                    second_pid
+                )
+    finally:
+        await engine.dispose()
