@@ -5,7 +5,8 @@ waits in the outbox (a completed check-in spares the outbox's UPDATE when nothin
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,23 @@ async def storage(database_url: str) -> AsyncIterator[SqlStorage]:
     built = SqlStorage(db.sessionmaker(engine))
     yield built
     await built.close()
+
+
+@contextmanager
+def statements(storage: SqlStorage) -> Iterator[list[str]]:
+    """The statements the storage's engine sends while the block runs."""
+    assert storage.engine is not None
+    engine = storage.engine.sync_engine
+    issued: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        issued.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield issued
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def _row(person_id: int, *, to_channel: bool, state: str = outbox.PENDING) -> dict[str, object]:
@@ -206,19 +224,10 @@ async def test_an_arrival_is_one_statement(
     """SQLite: one SELECT; PostgreSQL: one call of `coach_arrival`, which locks, then reads
     (it was the locking SELECT and a second SELECT: a round trip more per message)."""
     storage, _, _ = two_people
-    assert storage.engine is not None
-    issued: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        issued.append(statement)
-
     async with storage() as uow:
         await uow.session.connection()  # BEGIN before counting
-        event.listen(storage.engine.sync_engine, "before_cursor_execute", count)
-        try:
+        with statements(storage) as issued:
             arrival = await uow.people.arrive("console", "ann", NOW)
-        finally:
-            event.remove(storage.engine.sync_engine, "before_cursor_execute", count)
     assert arrival is not None and arrival.identity.person.id == arrival.identity.person_id
     assert len(issued) == 1, issued
 
@@ -278,23 +287,16 @@ async def test_an_arrival_marks_the_account_seen_without_a_write_of_its_own(
     async with storage() as uow:
         identity = await uow.people.add("console", "ann", "Ann", NOW - seen_ago)
         identity.unreachable = unreachable
-    issued: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        issued.append(statement.split()[0].upper())
-
-    event.listen(storage.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with statements(storage) as issued:
         async with storage() as uow:
             arrival = await uow.people.arrive("console", "ann", NOW)
             assert arrival is not None
             assert not arrival.identity.unreachable
             assert arrival.identity.last_seen == (NOW if moves else NOW - seen_ago)
-    finally:
-        event.remove(storage.engine.sync_engine, "before_cursor_execute", count)
     changes = moves or unreachable
     postgres = storage.engine.dialect.name == "postgresql"
-    assert issued == ["SELECT"] + (["UPDATE"] if changes and not postgres else []), issued
+    kinds = [statement.split()[0].upper() for statement in issued]
+    assert kinds == ["SELECT"] + (["UPDATE"] if changes and not postgres else []), issued
     async with storage() as uow:
         stored = (await uow.session.scalars(select(Identity))).one()
         assert (stored.unreachable, stored.last_seen) == (False, NOW if moves else NOW - seen_ago)
@@ -340,15 +342,9 @@ async def test_facts_read_noting_a_morning_answer_keep_it_and_change_nothing_els
             return [tuple(row) for row in rows]
 
     before = await table()
-    issued: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        issued.append(statement)
-
     async with storage() as uow:
         await uow.session.connection()  # BEGIN before counting
-        event.listen(storage.engine.sync_engine, "before_cursor_execute", count)
-        try:
+        with statements(storage) as issued:
             facts = await uow.checkins.phase_facts(
                 ann_id,
                 1,
@@ -358,8 +354,6 @@ async def test_facts_read_noting_a_morning_answer_keep_it_and_change_nothing_els
                 test_id=None,
                 noting=MorningPain(DAY - timedelta(days=1), 3),
             )
-        finally:
-            event.remove(storage.engine.sync_engine, "before_cursor_execute", count)
     assert [(c.phase_index, c.morning_pain) for c in facts.recent] == [(0, 3), (1, 5), (1, None)]
     assert [c.morning_pain for c in facts.tail] == [5, None]
     assert len(issued) == (1 if storage.engine.dialect.name == "postgresql" else 2), issued
