@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.storage_port import Storage, UnitOfWork
+from bot.storage_port import MorningPain, Storage, UnitOfWork
 from storage import db
 from storage.models import CheckIn, Pause, SelfTestResult
 from storage.unit_of_work import SqlStorage
@@ -106,6 +106,19 @@ async def _facts(uow: UnitOfWork, person_id: int) -> list[Any]:
             )
         )
     await uow.checkins.note_morning(person_id, DAY - timedelta(days=3), 4)
+    rows = await uow.checkins.every(person_id)
+    found.append([(row.pain_during, row.morning_pain) for row in rows])
+    # A morning answer kept in the read (on PostgreSQL in the same statement).
+    noted = await uow.checkins.phase_facts(
+        person_id,
+        1,
+        None,
+        5,
+        recent_since=DAY - timedelta(days=4),
+        test_id=None,
+        noting=MorningPain(DAY - timedelta(days=2), 5),
+    )
+    found.append([(c.pain_during, c.morning_pain) for c in (*noted.tail, *noted.recent)])
     rows = await uow.checkins.every(person_id)
     found.append([(row.pain_during, row.morning_pain) for row in rows])
     return found
