@@ -70,6 +70,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column  # noqa: E402
 from bot.bootstrap import build_coach  # noqa: E402
 from bot.config import SOURCE_CONTENT, Settings  # noqa: E402
 from bot.core.messages import Incoming, Platform, Reply  # noqa: E402
+from bot.heap import settle_after_start  # noqa: E402
 from storage import db, sqlite_inline  # noqa: E402
 
 START = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # 09:00 in Berlin, after the 07:30 reminder
@@ -443,6 +444,7 @@ async def replica_serve(pipe: Connection, url: str) -> None:
         await onboard(coach.handle, warm)
         for _ in range(3):
             await one_day(coach.handle, warm, None)
+        settle_after_start()  # as `coach run` does once its adapters have started
         pipe.send(("ready", None))
         while True:
             order = pipe.recv()  # blocking: nothing else runs in this process between windows
@@ -605,6 +607,8 @@ async def bench_database(
             await asyncio.gather(*(onboard(coach.handle, p) for p in people[batch : batch + 20]))
         await bare_setup(engine, len(people))
         print(f"{len(people)} people onboarded in {time.perf_counter() - began:.1f} s", flush=True)
+        # As `coach run` does once started (the bare loops below run in this process too).
+        settle_after_start()
         bare_sessions = async_sessionmaker(engine, expire_on_commit=False)
         # The same bare transaction on the coach's own engine (storage.db.create_engine: on
         # SQLite the inline connection, on PostgreSQL the checkout ping): what the driver alone

@@ -173,6 +173,7 @@ async def run_main(settings: Settings) -> int:
     if coach is None:
         return 1
     from bot.adapters.contract import configured
+    from bot.heap import settle_after_start
     from bot.http import Health, start_http
     from bot.scheduler import ReminderScheduler
     from bot.service.pictures import warm
@@ -207,6 +208,7 @@ async def run_main(settings: Settings) -> int:
             http = await start_http(settings.http_port, coach.engine, health)
         for adapter in adapters:  # one after the other: a failed start stops the rest cleanly
             await adapter.start()
+        settle_after_start()
         reminders.start()
         await _until_stopped(stop, adapters)
     finally:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import update
 
+from bot import heap
 from bot.cli import run_main
 from bot.config import SOURCE_CONTENT, Settings
 from bot.core.messages import Platform, Reply
@@ -24,6 +26,18 @@ from tests.e2e.fake_telegram import FakeTelegram
 from tests.integration.scheduler_support import PersonSpec, add_people, scheduler
 
 PLANNED = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def collector_as_it_was() -> Iterator[None]:
+    """`coach run` freezes the heap and spaces young collections (`bot.heap`): undone after
+    each test, so the rest of the suite runs with Python's defaults."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
 DUE = datetime(2027, 1, 5, 6, 31, tzinfo=UTC)
 
 
@@ -94,7 +108,8 @@ async def database_with_one_due_reminder(path: Path, user_ref: str) -> tuple[str
 
 async def test_run_main_sends_due_reminders_through_telegram(tmp_path: Path) -> None:
     """`coach run` wires the scheduler to the real TelegramSender: a due reminder reaches the
-    loopback Telegram fake as a sendMessage with its buttons."""
+    loopback Telegram fake as a sendMessage with its buttons; the garbage collector is settled
+    for a long run (`bot.heap`) by then."""
     url, person_id = await database_with_one_due_reminder(tmp_path / "run.sqlite3", "777001")
     async with FakeTelegram() as fake:
         settings = Settings(
@@ -106,6 +121,9 @@ async def test_run_main_sends_due_reminders_through_telegram(tmp_path: Path) -> 
         task = asyncio.create_task(run_main(settings))
         try:
             call = await fake.wait_for("sendMessage", lambda p: p.get("chat_id") == "777001")
+            # Settled once started (before the first tick): what start-up built is frozen.
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
