@@ -115,6 +115,7 @@ class SqlPeople:
             found = await self.identity(platform, user_ref, lock=True)
             if found is None:
                 raise
+            found.seen(now)
             return found
         return identity
 
