@@ -106,10 +106,11 @@ class SqlCheckIns:
         rows come back as they were before it and take the morning's pain here, as the UPDATE
         gave it to them. SQLite takes no UPDATE in a WITH clause: `note_morning` runs first."""
         await self.session.flush()
-        together = noting is not None and self.session.get_bind().dialect.name == "postgresql"
-        if noting is not None and not together:
+        # The answer kept in this statement (PostgreSQL), else by `note_morning` before it.
+        together = noting if self.session.get_bind().dialect.name == "postgresql" else None
+        if noting is not None and together is None:
             await self.note_morning(person_id, noting.day, noting.pain)
-        statement = _phase_facts(since_known=since is not None, noting=together)
+        statement = _phase_facts(since_known=since is not None, noting=together is not None)
         values: dict[str, Any] = {
             "of_person": person_id,
             "of_phase": phase_index,
@@ -118,16 +119,15 @@ class SqlCheckIns:
             "recent_from": datetime.combine(recent_since - timedelta(days=1), time(), UTC),
             "test_id": test_id or "",
         }
-        if noting is not None:
-            values.update(of_day=noting.day, pain=noting.pain)
+        if together is not None:
+            values.update(of_day=together.day, pain=together.pain)
         connection = await self.session.connection()
         rows = (await connection.execute(statement, values)).all()
         width = len(_SESSION_COLUMNS)
         found = [SessionCopy(*row[:width]) for row in rows if row[0] is not None]
-        if noting is not None:
-            found = [_noted(copy, noting) for copy in found]
-            if together:
-                self._noted_in_session(person_id, noting)
+        if together is not None:
+            found = [_noted(copy, together) for copy in found]
+            self._noted_in_session(person_id, together)
         total, first_day, passed, last_at, queued = rows[0][width:]
         return PhaseFacts(
             total=int(total),
