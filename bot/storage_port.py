@@ -191,8 +191,10 @@ class CheckIns(Protocol):
         the entry test `test_id`'s results so far, and whether anything of the person waits in
         the outbox (after a write of this unit of work, no reminder can be queued for them
         before it ends: SQLite has one writer, PostgreSQL's scheduler needs the person's row).
-        With `noting`, the morning answer is kept first (`note_morning`) and the facts read
-        include it: on PostgreSQL in the same statement."""
+        What the unit of work holds unwritten is written first and read as written (on
+        PostgreSQL a check-in and the person's changes in the same statement). With `noting`,
+        the morning answer is kept first (`note_morning`) and the facts read include it: on
+        PostgreSQL in the same statement."""
         ...
 
     async def note_morning(self, person_id: int, day: date, pain: int) -> None:

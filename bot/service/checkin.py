@@ -246,9 +246,8 @@ async def _complete(turn: Turn, checkin: CheckIn) -> list[Reply]:
     checkin.paused = paused  # logged and shown, never counted toward a phase's gates
     from_team = _origin(turn, checkin).get("team")
     turn.clear_pending()
-    await turn.uow.flush()
-    # Read after the check-in is written: no reminder can be queued for the person from then on
-    # until this commits (`CheckIns.phase_facts`).
+    # The read writes the check-in first (or with it): no reminder can be queued for the person
+    # from then on until this commits (`CheckIns.phase_facts`).
     facts = await decision.read_facts(turn)
     if facts.queued:
         # Done for today: a reminder still queued for today would only nag.

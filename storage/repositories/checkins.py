@@ -29,7 +29,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.storage_port import LoggedSession, MorningPain, PhaseFacts, SessionCopy
-from storage import outbox
+from storage import carried, outbox
+from storage.carried import NOTHING_CARRIED, Shape
 from storage.models import CheckIn, DecisionRecord, OutboxMessage, Pause, SelfTestResult
 
 
@@ -105,12 +106,20 @@ class SqlCheckIns:
         the same statement (a round trip less). It runs on the statement's snapshot, so the
         rows come back as they were before it and take the morning's pain here, as the UPDATE
         gave it to them. SQLite takes no UPDATE in a WITH clause: `note_morning` runs first."""
-        await self.session.flush()
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        carrying = carried.unwritten(self.session, person_id) if postgres else None
+        if carrying is not None and noting is not None and carrying.shape.writes_checkin:
+            carrying = None  # the morning's UPDATE would not see the check-in's write
+        if carrying is None:
+            await self.session.flush()
         # The answer kept in this statement (PostgreSQL), else by `note_morning` before it.
-        together = noting if self.session.get_bind().dialect.name == "postgresql" else None
+        together = noting if postgres else None
         if noting is not None and together is None:
             await self.note_morning(person_id, noting.day, noting.pain)
-        statement = _phase_facts(since_known=since is not None, noting=together is not None)
+        shape = carrying.shape if carrying is not None else NOTHING_CARRIED
+        statement = _phase_facts(
+            since_known=since is not None, noting=together is not None, carrying=shape
+        )
         values: dict[str, Any] = {
             "of_person": person_id,
             "of_phase": phase_index,
@@ -121,6 +130,8 @@ class SqlCheckIns:
         }
         if together is not None:
             values.update(of_day=together.day, pain=together.pain)
+        if carrying is not None:
+            values.update(carrying.values)
         connection = await self.session.connection()
         rows = (await connection.execute(statement, values)).all()
         width = len(_SESSION_COLUMNS)
@@ -128,7 +139,17 @@ class SqlCheckIns:
         if together is not None:
             found = [_noted(copy, together) for copy in found]
             self._noted_in_session(person_id, together)
-        total, first_day, passed, last_at, queued = rows[0][width:]
+        total, first_day, passed, last_at, queued = rows[0][width : width + 5]
+        if carrying is not None:
+            carrying.written(self.session, rows[0][width + 5] if shape.new_checkin else None)
+            written = carrying.checkin
+            if written is not None and written.completed_at is not None:
+                # Read on the statement's snapshot, before the WITH clause wrote it.
+                copy = _copy(written)
+                found = sorted([*found, copy], key=lambda c: (c.completed_at, c.id))
+                if _counts(copy, phase_index, since):
+                    total += 1
+                    first_day = min(first_day or copy.local_date, copy.local_date)
         return PhaseFacts(
             total=int(total),
             first_day=first_day,
@@ -258,14 +279,17 @@ Logged = TypeVar("Logged", bound=LoggedSession)
 def _tail(rows: Iterable[Logged], phase_index: int, since: date | None, last: int) -> list[Logged]:
     """The phase's last `last` counted check-ins, oldest first, among `rows` (in order, and
     holding every row from `_tail_from`'s completed_at on)."""
-    counted = [
-        c
-        for c in rows
-        if c.phase_index == phase_index
-        and not c.paused
-        and (since is None or c.local_date >= since)
-    ]
+    counted = [c for c in rows if _counts(c, phase_index, since)]
     return counted[-last:] if last > 0 else []
+
+
+def _counts(checkin: LoggedSession, phase_index: int, since: date | None) -> bool:
+    """Counted toward the phase's gates (`_counted_in_phase`, on a row already read)."""
+    return (
+        checkin.phase_index == phase_index
+        and not checkin.paused
+        and (since is None or checkin.local_date >= since)
+    )
 
 
 # The bound names differ from the columns': an UPDATE reserves the column names for its SET.
@@ -284,6 +308,10 @@ _NOTE_MORNING = (
 _SESSION_COLUMNS = tuple(getattr(CheckIn, field.name) for field in fields(SessionCopy))
 
 
+def _copy(checkin: CheckIn) -> SessionCopy:
+    return SessionCopy(*(getattr(checkin, column.key) for column in _SESSION_COLUMNS))
+
+
 def _noted(copy: SessionCopy, noting: MorningPain) -> SessionCopy:
     """A copy read before `_NOTE_MORNING` ran, as the UPDATE left its row (copies are
     completed check-ins of the person)."""
@@ -293,10 +321,14 @@ def _noted(copy: SessionCopy, noting: MorningPain) -> SessionCopy:
 
 
 @cache
-def _phase_facts(*, since_known: bool, noting: bool = False) -> Select[Any]:
+def _phase_facts(
+    *, since_known: bool, noting: bool = False, carrying: Shape = NOTHING_CARRIED
+) -> Select[Any]:
     """`phase_facts`'s SELECT, built once per shape with bound parameters (of_person,
     of_phase, since, last, recent_from, test_id): building it costs more than running it.
     `noting`: with `_NOTE_MORNING` (of_person, of_day, pain) as a WITH clause (PostgreSQL).
+    `carrying`: with the writes of `storage.carried` as WITH clauses (PostgreSQL); a new
+    check-in's id is the last column.
 
     Its rows: completed_at from the earlier of `recent_from` and `_tail_from` on (the minimum
     of both in one subquery, so it is computed once), one range of ix_checkins_person_done."""
@@ -334,4 +366,14 @@ def _phase_facts(*, since_known: bool, noting: bool = False) -> Select[Any]:
         )
         .order_by(CheckIn.completed_at, CheckIn.id)
     )
-    return statement.add_cte(_NOTE_MORNING.cte("noted")) if noting else statement
+    if noting:
+        statement = statement.add_cte(_NOTE_MORNING.cte("noted"))
+    if carrying.new_checkin:
+        added = carried.insert_checkin().cte("added")
+        statement = statement.add_columns(select(added.c.id).scalar_subquery())
+    if carrying.checkin_changed:
+        statement = statement.add_cte(carried.update_checkin(carrying.checkin_changed).cte("open"))
+    if carrying.person_changed:
+        person = carried.update_person(carrying.person_changed, person_id)
+        statement = statement.add_cte(person.cte("person"))
+    return statement
