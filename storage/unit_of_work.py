@@ -18,6 +18,7 @@ from bot.storage_port import (
     StoreConnectionLost,
     Teams,
 )
+from storage import carried
 from storage.repositories.checkins import SqlCheckIns
 from storage.repositories.links import SqlLinks
 from storage.repositories.outbox import SqlOutbox
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
 
     def _bind(self, session: AsyncSession) -> None:
         self.session = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
         self.people = SqlPeople(session)
         self.checkins = SqlCheckIns(session)
         self.teams = SqlTeams(session)
@@ -69,11 +71,31 @@ class SqlUnitOfWork:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        failed: BaseException | None = None
+        if error is None:
+            try:
+                await self._write_last()
+            except BaseException as raised:  # rolled back below, as if raised inside the block
+                failed = raised
+                kind, error, trace = type(raised), raised, raised.__traceback__
         await self._stack.__aexit__(kind, error, trace)
         if isinstance(error, DBAPIError) and error.connection_invalidated:
             # Raised inside the block, so before the commit: the transaction died with the
             # connection and the pool has already replaced it.
             raise StoreConnectionLost from error
+        if failed is not None:
+            raise failed  # the last writes failed: rolled back by the stack, which raised nothing
+
+    async def _write_last(self) -> None:
+        """PostgreSQL: what the message leaves unwritten, in one statement of its own
+        (`storage.carried`) rather than the ORM's flush; anything it cannot carry is flushed
+        by the commit as usual."""
+        if self._postgres:
+            carrying = carried.unwritten(self.session, None, reading=False)
+            if carrying is not None and carrying.shape.writes:
+                connection = await self.session.connection()
+                await connection.execute(carried.last_writes(carrying.shape), carrying.values)
+                carrying.written(self.session)
 
 
 class SqlStorage:

@@ -107,7 +107,7 @@ class SqlCheckIns:
         rows come back as they were before it and take the morning's pain here, as the UPDATE
         gave it to them. SQLite takes no UPDATE in a WITH clause: `note_morning` runs first."""
         postgres = self.session.get_bind().dialect.name == "postgresql"
-        carrying = carried.unwritten(self.session, person_id) if postgres else None
+        carrying = carried.unwritten(self.session, person_id, reading=True) if postgres else None
         if carrying is not None and noting is not None and carrying.shape.writes_checkin:
             carrying = None  # the morning's UPDATE would not see the check-in's write
         if carrying is None:
@@ -374,6 +374,6 @@ def _phase_facts(
     if carrying.checkin_changed:
         statement = statement.add_cte(carried.update_checkin(carrying.checkin_changed).cte("open"))
     if carrying.person_changed:
-        person = carried.update_person(carrying.person_changed, person_id)
+        person = carried.update_person(carrying.person_changed)
         statement = statement.add_cte(person.cte("person"))
     return statement

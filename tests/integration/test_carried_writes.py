@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.storage_port import MorningPain, PhaseFacts
 from storage import db
@@ -233,22 +234,29 @@ checkin_changes = st.fixed_dictionaries(
     which=st.sampled_from(["none", "new", "open"]),
     checkin=checkin_changes,
     noting=st.none() | st.integers(0, 10),
+    later=person_changes,
+    decided=st.booleans(),
 )
 @example(person={"pending": None}, which="new", checkin={"completed": True, "pain_during": 3,
-         "days_ago": 0, "phase_index": 1}, noting=None)  # fmt: skip
+         "days_ago": 0, "phase_index": 1}, noting=None, later={}, decided=True)  # fmt: skip
 @example(person={"pending": None}, which="open", checkin={"completed": True, "pain_during": 3,
-         "days_ago": 0, "phase_index": 1}, noting=2)  # fmt: skip
+         "days_ago": 0, "phase_index": 1}, noting=2, later={"lighter_dose": True},
+         decided=False)  # fmt: skip
 async def test_carried_writes_read_and_store_what_a_flush_before_the_read_does(
     storage: SqlStorage,
     person: dict[str, Any],
     which: str,
     checkin: dict[str, Any],
     noting: int | None,
+    later: dict[str, Any],
+    decided: bool,
 ) -> None:
     """Two people with the same history take the same changes; one's facts read carries them
-    (PostgreSQL), the other's session is flushed first. Their facts and stored rows agree, with
-    a morning answer noted in the same read or not (then a written check-in is flushed first:
-    the morning's UPDATE would not see it)."""
+    and so do their last writes (PostgreSQL: `SqlUnitOfWork`'s exit), the other's session is
+    flushed before the read and before the commit. Their facts and stored rows agree, with a
+    morning answer noted in the same read or not (then a written check-in is flushed first: the
+    morning's UPDATE would not see it), and with changes after the read: the person's again,
+    the check-in's, a decision."""
 
     async def run(flush_first: bool) -> tuple[Any, ...]:
         ref, person_id, open_id = await someone(storage)
@@ -275,11 +283,15 @@ async def test_carried_writes_read_and_store_what_a_flush_before_the_read_does(
                 await uow.flush()
             morning = MorningPain(DAY - timedelta(days=1), noting) if noting is not None else None
             facts = await read_facts(uow, person_id, morning)
+            for key, value in later.items():
+                setattr(arrival.identity.person, key, value)
             if row is not None:
+                row.pre_pain = 1
+            if decided:
                 uow.checkins.add_decision(
                     DecisionRecord(
                         person_id=person_id,
-                        checkin_id=row.id,
+                        checkin_id=row.id if row is not None else None,
                         at=NOW,
                         decision="hold",
                         reason="r",
@@ -287,6 +299,8 @@ async def test_carried_writes_read_and_store_what_a_flush_before_the_read_does(
                         phase_to=1,
                     )
                 )
+            if flush_first:
+                await uow.flush()
         seen = (
             facts.total,
             facts.first_day,
@@ -297,3 +311,50 @@ async def test_carried_writes_read_and_store_what_a_flush_before_the_read_does(
         return seen, await stored(storage, person_id)
 
     assert await run(flush_first=False) == await run(flush_first=True)
+
+
+# ------------------------------------------------------------------ the last writes of a message
+
+
+async def test_a_check_in_step_ends_in_one_statement_and_a_failed_one_commits_nothing(
+    storage: SqlStorage,
+) -> None:
+    """A check-in step leaves the check-in's answer and the person's next question: PostgreSQL
+    writes both with one statement at the end (`SqlUnitOfWork`), SQLite's flush takes one per
+    row. When that statement fails (here a decision naming no check-in), the error comes out
+    of the block and nothing of the message is stored."""
+    ref, person_id, open_id = await someone(storage)
+    before = await stored(storage, person_id)
+    with statements(storage) as issued:
+        async with storage() as uow:
+            arrival = await uow.people.arrive("console", ref, NOW)
+            assert arrival is not None
+            checkin = await uow.checkins.get(open_id)
+            assert checkin is not None
+            checkin.neutral = "yes"
+            arrival.identity.person.pending = {"flow": "checkin", "step": "comfort"}
+    writes = [s for s in issued if s.startswith(("UPDATE", "INSERT", "WITH"))]
+    assert len(writes) == (1 if on_postgres(storage) else 3), issued  # SQLite: the identity too
+    after = await stored(storage, person_id)
+    pending = Person.__table__.c.keys().index("pending") - 1
+    neutral = CheckIn.__table__.c.keys().index("neutral") - 2
+    assert after[0][pending] == {"flow": "checkin", "step": "comfort"}
+    assert after[1][-1][neutral] == "yes"
+
+    with pytest.raises(IntegrityError):
+        async with storage() as uow:
+            person = await uow.people.get(person_id)
+            assert person is not None
+            person.pending = None
+            uow.checkins.add_decision(
+                DecisionRecord(
+                    person_id=person_id,
+                    checkin_id=10**9,  # no such check-in
+                    at=NOW,
+                    decision="hold",
+                    reason="r",
+                    phase_from=1,
+                    phase_to=1,
+                )
+            )
+    assert await stored(storage, person_id) == after != before
