@@ -77,10 +77,10 @@ async def answer_morning(
         await turn.uow.checkins.note_morning(turn.person.id, noting.day, noting.pain)
         _close_question(turn)
         return [turn.private(f"Thanks, {pain}/10 noted.")], True
-    # Closed before the decision's read, which writes it along (on PostgreSQL in the same
-    # statement: `CheckIns.phase_facts`).
-    _close_question(turn)
     verdict = await decision.decide(turn, morning=True, noting=noting)  # kept, then read
+    # Closed after the decision's read: the person's row is then written once, at the end
+    # (the command the question interrupted, carried on next, most often asks its own).
+    _close_question(turn)
     session = decision.session_of(checkin)
     noted = f"Thanks, {pain}/10 noted."
     if checkin.phase_index == turn.person.phase_index and settled(session):
