@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Insert, Integer, Table, Update, bindparam, insert, inspect, update
+from sqlalchemy import Column, Insert, Integer, Table, Update, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstanceState, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import InstanceState, LoaderCallableStatus, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql.dml import UpdateBase
 
 from storage.models import CheckIn, DecisionRecord, Person
@@ -125,7 +125,7 @@ def unwritten(session: AsyncSession, person_id: int | None, *, reading: bool) ->
     person_changed: tuple[str, ...] = ()
     checkin_changed: tuple[str, ...] = ()
     for dirty in session.dirty:
-        state = inspect(dirty)
+        state = instance_state(dirty)
         if isinstance(dirty, Person) and _same(person_id, dirty.id) is not None:
             changed = _changed(state, _PERSON_COLUMNS, "set", values)
             if changed is None:
@@ -168,7 +168,7 @@ def _insert_values(
 ) -> bool:
     """A new row as the ORM's INSERT would write it (a plain default for a column left unset);
     False if a column has no value known here."""
-    state = inspect(row).dict
+    state = instance_state(row).dict
     for key, column in columns.items():
         value = state.get(key, _UNSET)
         if value is _UNSET:
@@ -186,16 +186,18 @@ def _insert_values(
 def _changed(
     state: InstanceState[Any], columns: dict[str, Column[Any]], prefix: str, values: dict[str, Any]
 ) -> tuple[str, ...] | None:
-    """The columns set since the row was loaded, with their values; None if anything but a
-    plain column was."""
+    """The columns set to another value since the row was loaded, with their values; None if
+    anything but a plain column was set. (A column set but not loaded before counts as
+    changed: writing it again is harmless.)"""
     changed = []
-    for key in state.committed_state:
+    now = state.dict
+    for key, before in state.committed_state.items():
         if key not in columns:
             return None
-        history = state.attrs[key].history
-        if history.added or history.deleted:
+        value = now.get(key)
+        if isinstance(before, LoaderCallableStatus) or before != value:
             changed.append(key)
-            values[f"{prefix}_{key}"] = state.dict.get(key)
+            values[f"{prefix}_{key}"] = value
     return tuple(sorted(changed))
 
 

@@ -26,13 +26,22 @@ class Turn:
     # The person's last completed check-in, read once per message (several rules ask for it).
     _last_session: Any = field(default=_UNREAD, init=False, repr=False, compare=False)
 
+    # The person's date today, with the time zone it was worked out in (asked for many times
+    # in a message; the zone may change in it).
+    _today: tuple[str | None, date] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.person.timezone or "UTC")
 
     @property
     def today(self) -> date:
-        return self.now.astimezone(self.zone).date()
+        timezone = self.person.timezone
+        if self._today is None or self._today[0] != timezone:
+            self._today = (timezone, self.now.astimezone(self.zone).date())
+        return self._today[1]
 
     @property
     def program(self) -> Program:
