@@ -23,6 +23,8 @@ from bot.bootstrap import build_coach
 from bot.config import SOURCE_CONTENT, Settings
 from bot.logs import QUIET
 from bot.service.coach import Coach
+from storage import db
+from storage.unit_of_work import SqlStorage
 from tests.chat import FakeClock
 
 POSTGRES_ADMIN = os.environ.get(
@@ -117,6 +119,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     async with fresh_postgres_database() as url:
         yield url
+
+
+@pytest.fixture
+async def storage(database_url: str) -> AsyncIterator[SqlStorage]:
+    """The storage on a migrated database, on both databases."""
+    engine = db.create_engine(database_url)
+    await db.upgrade(engine)
+    built = SqlStorage(db.sessionmaker(engine))
+    yield built
+    await built.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ waits in the outbox (a completed check-in spares the outbox's UPDATE when nothin
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,15 +25,6 @@ from storage.unit_of_work import SqlStorage
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 DAY = date(2027, 1, 10)
-
-
-@pytest.fixture
-async def storage(database_url: str) -> AsyncIterator[SqlStorage]:
-    engine = db.create_engine(database_url)
-    await db.upgrade(engine)
-    built = SqlStorage(db.sessionmaker(engine))
-    yield built
-    await built.close()
 
 
 @contextmanager

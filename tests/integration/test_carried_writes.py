@@ -6,7 +6,6 @@ either way the facts and the stored rows are what a flush before the read gives.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import astuple
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage_port import MorningPain, PhaseFacts
-from storage import db
 from storage.models import CheckIn, DecisionRecord, Pause, Person
 from storage.unit_of_work import SqlStorage, SqlUnitOfWork
 from tests.integration.test_arrival_and_facts import statements
@@ -27,15 +25,6 @@ NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 DAY = date(2027, 1, 10)
 RECENT = DAY - timedelta(days=14)
 _names = itertools.count()
-
-
-@pytest.fixture
-async def storage(database_url: str) -> AsyncIterator[SqlStorage]:
-    engine = db.create_engine(database_url)
-    await db.upgrade(engine)
-    built = SqlStorage(db.sessionmaker(engine))
-    yield built
-    await built.close()
 
 
 def on_postgres(storage: SqlStorage) -> bool:
