@@ -121,6 +121,22 @@ async def _facts(uow: UnitOfWork, person_id: int) -> list[Any]:
     found.append([(c.pain_during, c.morning_pain) for c in (*noted.tail, *noted.recent)])
     rows = await uow.checkins.every(person_id)
     found.append([(row.pain_during, row.morning_pain) for row in rows])
+    # A check-in completed and not written yet is read as written (on PostgreSQL the read
+    # writes it: `storage.carried`).
+    uow.checkins.add(
+        CheckIn(
+            person_id=person_id,
+            started_at=NOW,
+            completed_at=NOW + timedelta(minutes=1),
+            local_date=DAY,
+            phase_index=1,
+            pain_during=7,
+        )
+    )
+    written = await uow.checkins.phase_facts(
+        person_id, 1, None, 3, recent_since=DAY - timedelta(days=1), test_id=None
+    )
+    found.append((written.total, written.first_day, _pains(written.tail), _pains(written.recent)))
     return found
 
 
