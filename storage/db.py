@@ -17,6 +17,8 @@ from sqlalchemy.util import await_only
 from storage.sqlite_inline import creator
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL connections one process keeps open at most (messages beyond wait their turn).
+POOL_SIZE = 20
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -33,8 +35,11 @@ def create_engine(url: str) -> AsyncEngine:
     # LIFO: the connection returned last goes out next, so after a burst opened several, a
     # quiet period keeps reusing one that has just rested (no ping, see `_ping`) while the
     # others rest; first-in-first-out would hand out the longest-rested each time and ping it.
+    # No overflow: the pool closed an overflow connection whenever it came back to a full
+    # queue of idle ones (at every lull under load) and opened a new one at the next message,
+    # which prepares every statement and reads `coach_arrival`'s types again.
     engine = create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_use_lifo=True, hide_parameters=True
+        url, pool_size=POOL_SIZE, max_overflow=0, pool_use_lifo=True, hide_parameters=True
     )
     event.listen(engine.sync_engine, "checkout", _ping)
     event.listen(engine.sync_engine, "checkin", _returned)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from bot.bootstrap import build_coach
 from bot.cli import db_upgrade
@@ -114,5 +116,25 @@ async def test_the_postgres_pool_hands_out_the_connection_returned_last(postgres
                 assert (await again.exec_driver_sql("SELECT pg_backend_pid()")).scalar() == (
                     second_pid
                 )
+    finally:
+        await engine.dispose()
+
+
+async def test_a_second_burst_on_postgres_opens_no_connection(postgres_url: str) -> None:
+    """The pool keeps the connections a burst opened (up to `POOL_SIZE`): with overflow
+    connections, each burst closed them as it ended and opened them again at the next one, and
+    a new connection prepares every statement and reads the types of `coach_arrival` again."""
+    engine = db.create_engine(postgres_url)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda connection, _record: opened.append(1))
+    try:
+
+        async def one(pause: float) -> None:
+            async with engine.connect() as connection:
+                await connection.exec_driver_sql(f"SELECT pg_sleep({pause})")
+
+        for burst in range(2):
+            await asyncio.gather(*(one(0.05) for _ in range(db.POOL_SIZE + 10)))
+            assert len(opened) == db.POOL_SIZE, f"burst {burst}"
     finally:
         await engine.dispose()
