@@ -144,10 +144,6 @@ def unwritten(session: AsyncSession, person_id: int | None, *, reading: bool) ->
             values["chg_id"] = dirty.id
         elif session.is_modified(dirty):
             return None
-    # A person changed after a check-in or decision of someone else was seen, or the reverse.
-    for row in (checkin, decision):
-        if row is not None and row.person_id != person_id:
-            return None
     values["of_person"] = person_id
     shape = Shape(new_checkin, checkin_changed, person_changed, decision is not None)
     return Carried(shape, checkin, person, decision, values)

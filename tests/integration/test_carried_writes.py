@@ -65,6 +65,19 @@ def done(person_id: int, day: date, *, pain: int, at: datetime | None = None) ->
     )
 
 
+def hold(person_id: int, checkin_id: int | None) -> DecisionRecord:
+    """A decision to stay in the phase, about `checkin_id`."""
+    return DecisionRecord(
+        person_id=person_id,
+        checkin_id=checkin_id,
+        at=NOW,
+        decision="hold",
+        reason="r",
+        phase_from=1,
+        phase_to=1,
+    )
+
+
 async def read_facts(
     uow: SqlUnitOfWork, person_id: int, noting: MorningPain | None = None
 ) -> PhaseFacts:
@@ -130,17 +143,7 @@ async def test_a_completed_check_in_and_the_closed_question_ride_with_the_facts_
         assert [c.id for c in facts.tail][-1] == checkin.id
         assert [c.pain_during for c in facts.tail] == [2, 1, checkin.pain_during]
         assert facts.recent[-1].id == checkin.id
-        uow.checkins.add_decision(
-            DecisionRecord(
-                person_id=person_id,
-                checkin_id=checkin.id,
-                at=NOW,
-                decision="hold",
-                reason="r",
-                phase_from=1,
-                phase_to=1,
-            )
-        )
+        uow.checkins.add_decision(hold(person_id, checkin.id))
         checkin.morning_pain = 4  # a change after the read is still written
         with statements(storage) as issued:
             await uow.flush()
@@ -277,17 +280,7 @@ async def test_carried_writes_read_and_store_what_a_flush_before_the_read_does(
             if row is not None:
                 row.pre_pain = 1
             if decided:
-                uow.checkins.add_decision(
-                    DecisionRecord(
-                        person_id=person_id,
-                        checkin_id=row.id if row is not None else None,
-                        at=NOW,
-                        decision="hold",
-                        reason="r",
-                        phase_from=1,
-                        phase_to=1,
-                    )
-                )
+                uow.checkins.add_decision(hold(person_id, row.id if row is not None else None))
             if flush_first:
                 await uow.flush()
         seen = (
@@ -336,14 +329,6 @@ async def test_a_check_in_step_ends_in_one_statement_and_a_failed_one_commits_no
             assert person is not None
             person.pending = None
             uow.checkins.add_decision(
-                DecisionRecord(
-                    person_id=person_id,
-                    checkin_id=10**9,  # no such check-in
-                    at=NOW,
-                    decision="hold",
-                    reason="r",
-                    phase_from=1,
-                    phase_to=1,
-                )
+                hold(person_id, 10**9)  # no such check-in
             )
     assert await stored(storage, person_id) == after != before
