@@ -352,7 +352,9 @@ def _phase_facts(
             select(func.max(SelfTestResult.at)).where(*tests).scalar_subquery(),
             exists().where(
                 OutboxMessage.person_id == person_id,
-                OutboxMessage.state.in_(outbox.UNFINISHED),
+                # Bound one by one: a plain list would be an "expanding" IN, rendered
+                # into the SQL again at every execution.
+                OutboxMessage.state.in_([literal(state) for state in outbox.UNFINISHED]),
                 OutboxMessage.to_channel.is_(False),
             ),
         )

@@ -139,6 +139,8 @@ async def test_a_completed_check_in_and_the_closed_question_ride_with_the_facts_
                 "UPDATE people",
             }, issued
         assert checkin.id is not None
+        # Written means clean: the commit's flush has no row left to visit.
+        assert not uow.session.dirty and not uow.session.new
         assert facts.total == 4 and facts.first_day == DAY - timedelta(days=3)
         assert [c.id for c in facts.tail][-1] == checkin.id
         assert [c.pain_during for c in facts.tail] == [2, 1, checkin.pain_during]
