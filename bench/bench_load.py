@@ -24,8 +24,17 @@ process). Replicas count what the other columns would stop at: days that failed 
 on SQLite, statements that waited for another process's write lock in `storage.sqlite_inline`
 (retries, time waited) and BUSY errors raised; one line per K, warm-up included.
 
+At the K of `--interleave-at` (default 50) the coach/bare rate is measured again from blocks of
+each taken in turn (the machine's speed drifts over seconds). At the K of `--offered-at`
+(default 50) an open loop follows: K people on their own random schedules, each one message at
+a time, offer each share of the bare closed-loop rate (`--offered`) to the coach and to the bare
+loop in turn, until neither keeps p99 under `--slo-ms` (100): printed, the highest rate each
+kept within it. (In the closed loop K people wait on each other: p99 there is mostly queueing,
+K / rate by Little's law, whoever answers.)
+
     .venv/bin/python bench/bench_load.py [--quick] [--seconds 6] [--ks 1,10,50,200]
-        [--databases sqlite,postgres] [--show-sql] [--processes N]
+        [--databases sqlite,postgres] [--show-sql] [--processes N] [--interleave-at 50]
+        [--interleave-rounds 8] [--offered 0.2,0.3,...] [--offered-at 50] [--slo-ms 100]
 
 Runs on SQLite (a temporary file) and PostgreSQL at 127.0.0.1:5432 (a fresh database, dropped
 afterwards; COACH_TEST_POSTGRES_DSN overrides the admin DSN as in the tests).
@@ -38,6 +47,7 @@ import asyncio
 import asyncio.selector_events
 import multiprocessing
 import os
+import random
 import re
 import sqlite3
 import statistics
@@ -160,12 +170,24 @@ async def onboard(handle: Handle, person: Person) -> None:
         raise AssertionError(f"onboarding did not finish: {text_of(person)[:200]!r}")
 
 
-async def one_day(handle: Handle, person: Person, samples: Samples | None) -> None:
+async def one_day(
+    handle: Handle,
+    person: Person,
+    samples: Samples | None,
+    due: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """`/routine`, the morning answer if the coach asks it first, a quick check-in; then the
-    person's clock moves to the next day."""
+    person's clock moves to the next day. `due`: awaited before each message (the offered
+    load's schedule)."""
+    if due is not None:
+        await due()
     await send(handle, person, samples, "/routine")
     if button(person, "2") is not None:  # "how is your back this morning, 0 to 10?"
+        if due is not None:
+            await due()
         await press(handle, person, "2", samples)
+    if due is not None:
+        await due()
     await send(handle, person, samples, "/checkin 2 yes 7")
     if "Logged" not in text_of(person):
         raise AssertionError(f"check-in not logged: {text_of(person)[:200]!r}")
@@ -254,6 +276,62 @@ async def run_load(
         percentile(inside, 0.99),
         statistics.mean(inside),
     )
+
+
+async def offered_load(
+    workers: int,
+    loop: Callable[[int, Samples, Callable[[], Awaitable[None]]], Awaitable[None]],
+    rate: float,
+    warm: float,
+    seconds: float,
+) -> tuple[Result, float]:
+    """Open loop: `workers` people send messages at `rate` per second in all, each on their own
+    schedule of random (exponential) gaps, one message at a time (a person waits for the
+    answer; a message past due goes at once). Latency is from the answer back to when the
+    message was sent; the rate is what was answered inside the window. Also returned: the share
+    of messages sent late (their person still waiting for an earlier answer when they were
+    due: a late message's wait is not in its latency). `loop(worker, samples, due)` awaits
+    `due()` before each message."""
+    samples: Samples = []
+    sent = late = 0
+    stop = asyncio.Event()
+    mean_gap = workers / rate
+    # Seeded per run: both sides meet the same schedule of gaps.
+    gaps = random.Random(12)
+
+    async def worker(index: int) -> None:
+        next_at = time.perf_counter() + gaps.expovariate(1 / mean_gap)
+
+        async def due() -> None:
+            nonlocal next_at, sent, late
+            wait = next_at - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            else:
+                late += 1
+            sent += 1
+            next_at += gaps.expovariate(1 / mean_gap)
+
+        while not stop.is_set():
+            await loop(index, samples, due)
+
+    tasks = [asyncio.create_task(worker(i)) for i in range(workers)]
+    await asyncio.sleep(warm)
+    begin = time.perf_counter()
+    await asyncio.sleep(seconds)
+    end = time.perf_counter()
+    stop.set()
+    await asyncio.gather(*tasks)
+    inside = [latency for finished, latency in samples if begin <= finished <= end]
+    if not inside:
+        raise AssertionError("no message finished inside the measuring window")
+    result = Result(
+        len(inside) / (end - begin),
+        percentile(inside, 0.5),
+        percentile(inside, 0.99),
+        statistics.mean(inside),
+    )
+    return result, late / max(sent, 1)
 
 
 # --- counting statements and round trips ------------------------------------------------------
@@ -594,6 +672,11 @@ async def bench_database(
     seconds: float,
     show_sql: bool,
     processes: int = 1,
+    offered: tuple[float, ...] = (),
+    offered_at: tuple[int, ...] = (),
+    slo: float = 0.1,
+    interleave_at: tuple[int, ...] = (),
+    interleave_rounds: int = 8,
 ) -> None:
     print(f"\n== {label} (load average {loadavg()} at start)", flush=True)
     coach = await build_coach(Settings(database_url=url, content_dir=SOURCE_CONTENT), clock=clock)
@@ -661,6 +744,56 @@ async def bench_database(
 
                 return loop
 
+            async def offered_search(k: int, bare_rate: float) -> None:
+                """Open loop (`offered_load`): K people on their own random schedules offer
+                each share of the bare loop's closed-loop rate in turn, to the coach and then
+                to the bare loop, until neither answers it within the p99 budget (`slo`).
+                Printed: a line per share, then the highest rate each side answered within the
+                budget, against the other's and against the bare loop's closed-loop rate."""
+
+                async def coach_paced(
+                    worker: int, samples: Samples, due: Callable[[], Awaitable[None]]
+                ) -> None:
+                    await one_day(coach.handle, people[worker], samples, due)
+
+                async def bare_paced(
+                    worker: int, samples: Samples, due: Callable[[], Awaitable[None]]
+                ) -> None:
+                    await due()
+                    await bare_loop(bare_sessions)(worker, samples)
+
+                kept = {"coach": 0.0, "bare": 0.0}
+                missed: set[str] = set()
+                for share in offered:
+                    rate = share * bare_rate
+                    line = f"     K={k}, offered {share:.2f}x the bare rate ({rate:4.0f} msg/s):"
+                    for side, paced in (("coach", coach_paced), ("bare", bare_paced)):
+                        if side in missed:
+                            line += f" {side} -{' ' * 40}"
+                            continue
+                        result, late = await offered_load(k, paced, rate, warm, seconds)
+                        within = result.p99 < slo
+                        if within:
+                            kept[side] = result.rate
+                        else:
+                            missed.add(side)
+                        verdict = "ok" if within else "x "
+                        line += (
+                            f" {side} {result.rate:4.0f}/s p50 {result.p50 * 1e3:5.1f} p99 "
+                            f"{result.p99 * 1e3:6.1f} ms {late:4.0%} late {verdict}"
+                        )
+                    print(line, flush=True)
+                    if len(missed) == 2:
+                        break
+                ratio = kept["coach"] / kept["bare"] if kept["bare"] else float("nan")
+                print(
+                    f"     K={k}, highest rate answered with p99 under {slo * 1e3:.0f} ms: coach "
+                    f"{kept['coach']:.0f} msg/s ({kept['coach'] / bare_rate:.2f}x the bare "
+                    f"closed-loop rate), bare {kept['bare']:.0f} tx/s "
+                    f"({kept['bare'] / bare_rate:.2f}x); coach/bare {ratio:.2f}x",
+                    flush=True,
+                )
+
             ours = await run_load(k, coach_loop, warm, seconds)
             spread = None
             if replicas is not None:
@@ -683,6 +816,13 @@ async def bench_database(
             )
             if spread is not None:
                 print(f"     {xn}: {spread_note(spread, label)}", flush=True)
+            if k in interleave_at:
+                ratio = await interleaved_rate(
+                    k, coach_loop, bare_loop(bare_sessions), rounds=interleave_rounds
+                )
+                print(f"     K={k}, interleaved: {ratio}", flush=True)
+            if k in offered_at and offered:
+                await offered_search(k, bare.rate)
             if k == 1:
                 print(
                     f"     K=1: a message costs {ours.mean / bare.mean:.2f}x a bare transaction "
@@ -760,6 +900,33 @@ async def interleaved_cost(
     )
 
 
+async def interleaved_rate(
+    k: int,
+    coach_loop: Callable[[int, Samples], Awaitable[None]],
+    bare_loop: Callable[[int, Samples], Awaitable[None]],
+    rounds: int,
+    block: float = 1.0,
+) -> str:
+    """The K-people rate of the coach against the bare loop's, from blocks of each taken in
+    turn (`block` seconds measured after 0.25 s of warm-up each; this machine's speed drifts by
+    tens of percent over seconds, and two blocks side by side see the same machine). Printed:
+    the median ratio over the rounds and its 25th-75th percentiles, and the median p99s."""
+    ratios: list[float] = []
+    p99s: list[tuple[float, float]] = []
+    for _ in range(rounds):
+        ours = await run_load(k, coach_loop, 0.25, block)
+        bare = await run_load(k, bare_loop, 0.25, block)
+        ratios.append(ours.rate / bare.rate)
+        p99s.append((ours.p99, bare.p99))
+    quartiles = statistics.quantiles(ratios, n=4)
+    return (
+        f"coach/bare rate {statistics.median(ratios):.2f}x ({quartiles[0]:.2f}-"
+        f"{quartiles[2]:.2f}; {rounds} rounds of {block:g} s each); median p99 coach "
+        f"{statistics.median(p[0] for p in p99s) * 1e3:.0f} ms, bare "
+        f"{statistics.median(p[1] for p in p99s) * 1e3:.0f} ms"
+    )
+
+
 def spread_note(spread: ReplicaRun, label: str) -> str:
     """What the replicas met besides their answers: lock waits and failed days, all counted."""
     busy = spread.busy
@@ -795,7 +962,20 @@ async def main(args: argparse.Namespace) -> None:
         database = sqlite_database if name == "sqlite" else postgres_database
         label = "SQLite file" if name == "sqlite" else "PostgreSQL 127.0.0.1"
         async with database() as url:
-            await bench_database(label, url, ks, warm, seconds, args.show_sql, args.processes)
+            await bench_database(
+                label,
+                url,
+                ks,
+                warm,
+                seconds,
+                args.show_sql,
+                args.processes,
+                tuple(float(share) for share in args.offered.split(",") if share),
+                tuple(int(k) for k in args.offered_at.split(",") if k),
+                args.slo_ms / 1e3,
+                tuple(int(k) for k in args.interleave_at.split(",") if k),
+                args.interleave_rounds,
+            )
 
 
 if __name__ == "__main__":
@@ -808,4 +988,15 @@ if __name__ == "__main__":
     parser.add_argument(
         "--processes", type=int, default=1, help="also run the coach as N processes (N > 1)"
     )
+    parser.add_argument(
+        "--offered",
+        default="0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0",
+        help="open loop at --offered-at: shares of the bare rate offered in turn ('': none)",
+    )
+    parser.add_argument("--slo-ms", type=float, default=100.0, help="p99 budget, open loop")
+    parser.add_argument("--offered-at", default="50", help="the K for --offered")
+    parser.add_argument(
+        "--interleave-at", default="50", help="these K also measured in interleaved blocks"
+    )
+    parser.add_argument("--interleave-rounds", type=int, default=8)
     asyncio.run(main(parser.parse_args()))
