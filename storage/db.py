@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.util import await_only
 
+from storage.fifo_pool import FifoQueuePool
 from storage.sqlite_inline import creator
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -38,8 +39,14 @@ def create_engine(url: str) -> AsyncEngine:
     # No overflow: the pool closed an overflow connection whenever it came back to a full
     # queue of idle ones (at every lull under load) and opened a new one at the next message,
     # which prepares every statement and reads `coach_arrival`'s types again.
+    # First come, first served among messages waiting for a connection: see storage.fifo_pool.
     engine = create_async_engine(
-        url, pool_size=POOL_SIZE, max_overflow=0, pool_use_lifo=True, hide_parameters=True
+        url,
+        poolclass=FifoQueuePool,
+        pool_size=POOL_SIZE,
+        max_overflow=0,
+        pool_use_lifo=True,
+        hide_parameters=True,
     )
     event.listen(engine.sync_engine, "checkout", _ping)
     event.listen(engine.sync_engine, "checkin", _returned)
