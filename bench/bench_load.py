@@ -260,6 +260,19 @@ async def run_load(
         while not stop.is_set():
             await loop(index, samples)
 
+    return await measured_window(workers, worker, stop, samples, warm, seconds)
+
+
+async def measured_window(
+    workers: int,
+    worker: Callable[[int], Awaitable[None]],
+    stop: asyncio.Event,
+    samples: Samples,
+    warm: float,
+    seconds: float,
+) -> Result:
+    """`workers` tasks of `worker` until `stop` is set after the window; what finished inside
+    the window (after the warm-up) counts."""
     tasks = [asyncio.create_task(worker(i)) for i in range(workers)]
     await asyncio.sleep(warm)
     begin = time.perf_counter()
@@ -315,22 +328,7 @@ async def offered_load(
         while not stop.is_set():
             await loop(index, samples, due)
 
-    tasks = [asyncio.create_task(worker(i)) for i in range(workers)]
-    await asyncio.sleep(warm)
-    begin = time.perf_counter()
-    await asyncio.sleep(seconds)
-    end = time.perf_counter()
-    stop.set()
-    await asyncio.gather(*tasks)
-    inside = [latency for finished, latency in samples if begin <= finished <= end]
-    if not inside:
-        raise AssertionError("no message finished inside the measuring window")
-    result = Result(
-        len(inside) / (end - begin),
-        percentile(inside, 0.5),
-        percentile(inside, 0.99),
-        statistics.mean(inside),
-    )
+    result = await measured_window(workers, worker, stop, samples, warm, seconds)
     return result, late / max(sent, 1)
 
 
