@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.util import await_only
 
+from storage.compiled_cache import CompiledCache
 from storage.fifo_pool import FifoQueuePool
 from storage.sqlite_inline import creator
 
@@ -30,7 +31,12 @@ def create_engine(url: str) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         # No thread hop per statement: see storage.sqlite_inline.
-        engine = create_async_engine(url, hide_parameters=True, async_creator=creator(parsed))
+        engine = create_async_engine(
+            url,
+            hide_parameters=True,
+            async_creator=creator(parsed),
+            execution_options={"compiled_cache": CompiledCache()},
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # LIFO: the connection returned last goes out next, so after a burst opened several, a
@@ -47,6 +53,8 @@ def create_engine(url: str) -> AsyncEngine:
         max_overflow=0,
         pool_use_lifo=True,
         hide_parameters=True,
+        # Compiled statements found by the identity of their cache key: see storage.compiled_cache.
+        execution_options={"compiled_cache": CompiledCache()},
     )
     event.listen(engine.sync_engine, "checkout", _ping)
     event.listen(engine.sync_engine, "checkin", _returned)
