@@ -3,11 +3,12 @@ with a repository per kind of row on it."""
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
+import asyncio
 from types import TracebackType
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.storage_port import (
     CheckIns,
@@ -37,7 +38,7 @@ class SqlUnitOfWork:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._stack = AsyncExitStack()
+        self._committing = False
 
     @classmethod
     def on(cls, session: AsyncSession) -> SqlUnitOfWork:
@@ -60,8 +61,8 @@ class SqlUnitOfWork:
         await self.session.flush()
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        session = await self._stack.enter_async_context(self._sessions())
-        await self._stack.enter_async_context(session.begin())  # commits on a clean exit
+        session = self._sessions()
+        session.sync_session.begin()  # no I/O: the connection is taken by the first statement
         self._bind(session)
         return self
 
@@ -71,31 +72,50 @@ class SqlUnitOfWork:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        failed: BaseException | None = None
+        session = self.session
         if error is None:
             try:
-                await self._write_last()
-            except BaseException as raised:  # rolled back below, as if raised inside the block
-                failed = raised
-                kind, error, trace = type(raised), raised, raised.__traceback__
-        await self._stack.__aexit__(kind, error, trace)
-        if isinstance(error, DBAPIError) and error.connection_invalidated:
+                # Last writes, commit and close in one greenlet (`storage.in_one_greenlet`).
+                await session.run_sync(self._finish)
+            except BaseException as failed:
+                await _closed(session)  # rolls back what is left
+                if self._committing or not _connection_lost(failed):
+                    raise
+                # The last writes failed with the connection, before the commit: nothing was
+                # committed, and the pool has already replaced the connection.
+                raise StoreConnectionLost from failed
+            return
+        await _closed(session)  # rolls back
+        if _connection_lost(error):
             # Raised inside the block, so before the commit: the transaction died with the
             # connection and the pool has already replaced it.
             raise StoreConnectionLost from error
-        if failed is not None:
-            raise failed  # the last writes failed: rolled back by the stack, which raised nothing
 
-    async def _write_last(self) -> None:
+    def _finish(self, session: Session) -> None:
+        self._write_last(session)
+        self._committing = True
+        session.commit()
+        session.close()
+
+    def _write_last(self, session: Session) -> None:
         """PostgreSQL: what the message leaves unwritten, in one statement of its own
         (`storage.carried`) rather than the ORM's flush; anything it cannot carry is flushed
         by the commit as usual."""
         if self._postgres:
             carrying = carried.unwritten(self.session, None, reading=False)
             if carrying is not None and carrying.shape.writes:
-                connection = await self.session.connection()
-                await connection.execute(carried.last_writes(carrying.shape), carrying.values)
+                session.connection().execute(carried.last_writes(carrying.shape), carrying.values)
                 carrying.written(self.session)
+
+
+def _connection_lost(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+async def _closed(session: AsyncSession) -> None:
+    """Close the session (a rollback if its transaction is still open), even if the message's
+    task is cancelled meanwhile, as `AsyncSession`'s own context manager does."""
+    await asyncio.shield(asyncio.ensure_future(session.close()))
 
 
 class SqlStorage:

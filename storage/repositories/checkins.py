@@ -29,7 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.storage_port import LoggedSession, MorningPain, PhaseFacts, SessionCopy
-from storage import carried, outbox
+from storage import carried, in_one_greenlet, outbox
 from storage.carried import NOTHING_CARRIED, Shape
 from storage.models import CheckIn, DecisionRecord, OutboxMessage, Pause, SelfTestResult
 
@@ -110,8 +110,6 @@ class SqlCheckIns:
         carrying = carried.unwritten(self.session, person_id, reading=True) if postgres else None
         if carrying is not None and noting is not None and carrying.shape.writes_checkin:
             carrying = None  # the morning's UPDATE would not see the check-in's write
-        if carrying is None:
-            await self.session.flush()
         # The answer kept in this statement (PostgreSQL), else by `note_morning` before it.
         together = noting if postgres else None
         if noting is not None and together is None:
@@ -132,8 +130,10 @@ class SqlCheckIns:
             values.update(of_day=together.day, pain=together.pain)
         if carrying is not None:
             values.update(carrying.values)
-        connection = await self.session.connection()
-        rows = (await connection.execute(statement, values)).all()
+        # What the statement does not carry is flushed before it.
+        rows = await in_one_greenlet.rows(
+            self.session, statement, values, flush_first=carrying is None
+        )
         width = len(_SESSION_COLUMNS)
         found = [SessionCopy(*row[:width]) for row in rows if row[0] is not None]
         if together is not None:
@@ -173,10 +173,9 @@ class SqlCheckIns:
         """One UPDATE, built once; the rows already in the session take the value too, as
         stored rather than as changes (what the ORM's "evaluate" would do, at a fraction of
         its cost per call)."""
-        await self.session.flush()  # a check-in of that day still unwritten gets it too
-        connection = await self.session.connection()
         values = {"of_person": person_id, "of_day": day, "pain": pain}
-        await connection.execute(_NOTE_MORNING, values)
+        # Flushed first: a check-in of that day still unwritten gets it too.
+        await in_one_greenlet.run(self.session, _NOTE_MORNING, values, flush_first=True)
         self._noted_in_session(person_id, MorningPain(day, pain))
 
     def _noted_in_session(self, person_id: int, noting: MorningPain) -> None:
