@@ -25,7 +25,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.storage_port import LoggedSession, MorningPain, PhaseFacts, SessionCopy
@@ -39,6 +40,11 @@ class SqlCheckIns:
         self.session = session
 
     async def get(self, checkin_id: int) -> CheckIn | None:
+        # Most often already loaded (the arrival reads the check-in a question names): found
+        # without a greenlet (`storage.in_one_greenlet`).
+        known = self.session.identity_map.get(identity_key(CheckIn, checkin_id))
+        if isinstance(known, CheckIn) and not instance_state(known).expired_attributes:
+            return known
         return await self.session.get(CheckIn, checkin_id)
 
     def add(self, checkin: CheckIn) -> None:

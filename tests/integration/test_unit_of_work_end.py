@@ -14,6 +14,7 @@ from bot.storage_port import StoreConnectionLost
 from storage import db
 from storage.unit_of_work import SqlStorage
 from tests.conftest import POSTGRES_ADMIN
+from tests.integration.test_arrival_and_facts import statements
 from tests.integration.test_carried_writes import NOW, hold, on_postgres, someone, stored
 
 
@@ -141,3 +142,24 @@ async def test_a_connection_lost_before_the_commit_is_store_connection_lost(
         assert on_postgres(storage)
     finally:
         await storage.close()
+
+
+async def test_a_check_in_the_arrival_loaded_is_got_without_a_statement(
+    storage: SqlStorage,
+) -> None:
+    """The check-ins the arrival loads (the last session, the one a question names) are got
+    again by id without reading anything; a check-in not loaded yet is read."""
+    ref, person_id, _ = await someone(storage)
+    async with storage() as uow:
+        arrival = await uow.people.arrive("console", ref, NOW)
+        assert arrival is not None and arrival.last_session is not None
+        with statements(storage) as issued:
+            again = await uow.checkins.get(arrival.last_session.id)
+        assert again is arrival.last_session
+        assert issued == []
+        older = await uow.checkins.completed(person_id)
+        uow.session.expunge(older[0])
+        with statements(storage) as issued:
+            read = await uow.checkins.get(older[0].id)
+        assert read is not None and read is not older[0] and read.id == older[0].id
+        assert len(issued) == 1
