@@ -84,6 +84,11 @@ class SqlUnitOfWork:
                 # The last writes failed with the connection, before the commit: nothing was
                 # committed, and the pool has already replaced the connection.
                 raise StoreConnectionLost from failed
+            if not self._postgres:
+                # SQLite runs on the loop's thread, so a unit of work may never wait: it gives
+                # the loop a turn, or a run of them (a reminder fan-out, a busy chat) would hold
+                # it throughout.
+                await asyncio.sleep(0)
             return
         await _closed(session)  # rolls back
         if _connection_lost(error):

@@ -163,3 +163,22 @@ async def test_a_check_in_the_arrival_loaded_is_got_without_a_statement(
             read = await uow.checkins.get(older[0].id)
         assert read is not None and read is not older[0] and read.id == older[0].id
         assert len(issued) == 1
+
+
+async def test_units_of_work_in_a_row_let_other_tasks_run(storage: SqlStorage) -> None:
+    """SQLite runs on the loop's thread, so a unit of work may never wait for anything: it
+    still gives the loop a turn, so that a run of them (a reminder fan-out) holds no other
+    task back. (PostgreSQL waits for the server anyway.)"""
+    ref, _, _ = await someone(storage)
+    happened: list[str] = []
+
+    async def other_task() -> None:
+        happened.append("other task")
+
+    other = asyncio.create_task(other_task())
+    for number in range(3):
+        async with storage() as uow:
+            assert await uow.people.arrive("console", ref, NOW) is not None
+        happened.append(f"unit of work {number}")
+    await other
+    assert happened[0] == "other task", happened
