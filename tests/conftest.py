@@ -121,14 +121,29 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield url
 
 
+@asynccontextmanager
+async def migrated_storage(url: str) -> AsyncIterator[SqlStorage]:
+    engine = db.create_engine(url)
+    await db.upgrade(engine)
+    built = SqlStorage(db.sessionmaker(engine))
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
 @pytest.fixture
 async def storage(database_url: str) -> AsyncIterator[SqlStorage]:
     """The storage on a migrated database, on both databases."""
-    engine = db.create_engine(database_url)
-    await db.upgrade(engine)
-    built = SqlStorage(db.sessionmaker(engine))
-    yield built
-    await built.close()
+    async with migrated_storage(database_url) as built:
+        yield built
+
+
+@pytest.fixture
+async def postgres_storage(postgres_url: str) -> AsyncIterator[SqlStorage]:
+    """The storage on a migrated PostgreSQL database, for what only PostgreSQL does."""
+    async with migrated_storage(postgres_url) as built:
+        yield built
 
 
 @pytest.fixture

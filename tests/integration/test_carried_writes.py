@@ -31,6 +31,12 @@ def on_postgres(storage: SqlStorage) -> bool:
     return storage.engine is not None and storage.engine.dialect.name == "postgresql"
 
 
+def checked_out(storage: SqlStorage) -> int:
+    """Connections the storage's pool has handed out and not had back."""
+    assert storage.engine is not None
+    return int(storage.engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
+
+
 async def someone(storage: SqlStorage) -> tuple[str, int, int]:
     """A person in phase 1 with three completed check-ins on the days before and one opened
     today (its question open): their chat ref, their id and the open check-in's id."""
@@ -63,6 +69,19 @@ def done(person_id: int, day: date, *, pain: int, at: datetime | None = None) ->
         comfort=7,
         lifted=True,
     )
+
+
+async def check_in_step(
+    uow: SqlUnitOfWork, ref: str, open_id: int, pending: dict[str, Any] | None
+) -> None:
+    """What a check-in step leaves unwritten: the open check-in's answer (a neutral back) and
+    the person's next question (`pending`)."""
+    arrival = await uow.people.arrive("console", ref, NOW)
+    assert arrival is not None
+    checkin = await uow.checkins.get(open_id)
+    assert checkin is not None
+    checkin.neutral = "yes"
+    arrival.identity.person.pending = pending
 
 
 def hold(person_id: int, checkin_id: int | None) -> DecisionRecord:
@@ -311,12 +330,7 @@ async def test_a_check_in_step_ends_in_one_statement_and_a_failed_one_commits_no
     before = await stored(storage, person_id)
     with statements(storage) as issued:
         async with storage() as uow:
-            arrival = await uow.people.arrive("console", ref, NOW)
-            assert arrival is not None
-            checkin = await uow.checkins.get(open_id)
-            assert checkin is not None
-            checkin.neutral = "yes"
-            arrival.identity.person.pending = {"flow": "checkin", "step": "comfort"}
+            await check_in_step(uow, ref, open_id, {"flow": "checkin", "step": "comfort"})
     writes = [s for s in issued if s.startswith(("UPDATE", "INSERT", "WITH"))]
     assert len(writes) == (1 if on_postgres(storage) else 3), issued  # SQLite: the identity too
     after = await stored(storage, person_id)
@@ -333,4 +347,5 @@ async def test_a_check_in_step_ends_in_one_statement_and_a_failed_one_commits_no
             uow.checkins.add_decision(
                 hold(person_id, 10**9)  # no such check-in
             )
+    assert checked_out(storage) == 0  # rolled back, and the connection given back
     assert await stored(storage, person_id) == after != before

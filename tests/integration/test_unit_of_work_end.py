@@ -8,19 +8,19 @@ import asyncio
 
 import asyncpg
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from bot.storage_port import StoreConnectionLost
-from storage import db
 from storage.unit_of_work import SqlStorage
 from tests.conftest import POSTGRES_ADMIN
 from tests.integration.test_arrival_and_facts import statements
-from tests.integration.test_carried_writes import NOW, hold, on_postgres, someone, stored
-
-
-def checked_out(storage: SqlStorage) -> int:
-    assert storage.engine is not None
-    return int(storage.engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
+from tests.integration.test_carried_writes import (
+    NOW,
+    check_in_step,
+    checked_out,
+    on_postgres,
+    someone,
+    stored,
+)
 
 
 async def test_a_clean_exit_commits_and_gives_the_connection_back(storage: SqlStorage) -> None:
@@ -35,6 +35,9 @@ async def test_a_clean_exit_commits_and_gives_the_connection_back(storage: SqlSt
 
 
 async def test_an_error_in_the_block_stores_nothing(storage: SqlStorage) -> None:
+    """The message fails inside the block after a flush wrote something: the error comes out,
+    the transaction is rolled back and the connection is back in the pool. (Last writes that
+    fail: `test_carried_writes`.)"""
     ref, person_id, _ = await someone(storage)
     before = await stored(storage, person_id)
     with pytest.raises(LookupError):
@@ -48,100 +51,68 @@ async def test_an_error_in_the_block_stores_nothing(storage: SqlStorage) -> None
     assert await stored(storage, person_id) == before
 
 
-async def test_failed_last_writes_store_nothing_and_give_the_connection_back(
-    storage: SqlStorage,
-) -> None:
-    """The writes at the end fail (a decision naming no check-in): the error comes out, the
-    transaction is rolled back and the connection is back in the pool."""
-    ref, person_id, _ = await someone(storage)
-    before = await stored(storage, person_id)
-    with pytest.raises(IntegrityError):
-        async with storage() as uow:
-            arrival = await uow.people.arrive("console", ref, NOW)
-            assert arrival is not None
-            arrival.identity.person.pending = None
-            uow.checkins.add_decision(hold(person_id, 10**9))  # no such check-in
-    assert checked_out(storage) == 0
-    assert await stored(storage, person_id) == before
-
-
 async def test_a_message_cancelled_while_its_last_writes_wait_stores_nothing(
-    postgres_url: str,
+    postgres_storage: SqlStorage, postgres_url: str
 ) -> None:
     """PostgreSQL: the message's last writes wait for its open check-in's row, which another
     transaction holds, and the message's task is cancelled meanwhile. Its transaction is
     rolled back, its connection goes back to the pool, and nothing of it is stored."""
-    engine = db.create_engine(postgres_url)
-    await db.upgrade(engine)
-    storage = SqlStorage(db.sessionmaker(engine))
+    storage = postgres_storage
+    ref, person_id, open_id = await someone(storage)
+    before = await stored(storage, person_id)
+    holder = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg", "postgresql"))
     try:
-        ref, person_id, open_id = await someone(storage)
-        before = await stored(storage, person_id)
-        holder = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg", "postgresql"))
-        try:
-            held = holder.transaction()
-            await held.start()
-            await holder.execute("SELECT 1 FROM checkins WHERE id = $1 FOR UPDATE", open_id)
+        held = holder.transaction()
+        await held.start()
+        await holder.execute("SELECT 1 FROM checkins WHERE id = $1 FOR UPDATE", open_id)
 
-            async def message() -> None:
-                async with storage() as uow:
-                    arrival = await uow.people.arrive("console", ref, NOW)
-                    assert arrival is not None
-                    checkin = await uow.checkins.get(open_id)
-                    assert checkin is not None
-                    checkin.neutral = "yes"
-                    arrival.identity.person.pending = None
+        async def message() -> None:
+            async with storage() as uow:
+                await check_in_step(uow, ref, open_id, None)
 
-            task = asyncio.create_task(message())
-            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            for _ in range(100):
-                if await holder.fetchval(waiting):
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the last writes never waited for the row")
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            assert checked_out(storage) == 0
-            await held.rollback()
-        finally:
-            await holder.close()
-        assert await stored(storage, person_id) == before
+        task = asyncio.create_task(message())
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        for _ in range(100):
+            if await holder.fetchval(waiting):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the last writes never waited for the row")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert checked_out(storage) == 0
+        await held.rollback()
     finally:
-        await storage.close()
+        await holder.close()
+    assert await stored(storage, person_id) == before
 
 
 async def test_a_connection_lost_before_the_commit_is_store_connection_lost(
-    postgres_url: str,
+    postgres_storage: SqlStorage,
 ) -> None:
     """PostgreSQL: the server ends the message's connection after the arrival; the last writes
     fail with it, before any commit, so the coach may handle the message again: the unit of
     work says `StoreConnectionLost`, and the pool holds no dead connection out."""
-    engine = db.create_engine(postgres_url)
-    await db.upgrade(engine)
-    storage = SqlStorage(db.sessionmaker(engine))
+    storage = postgres_storage
+    ref, person_id, _ = await someone(storage)
+    before = await stored(storage, person_id)
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
     try:
-        ref, person_id, _ = await someone(storage)
-        before = await stored(storage, person_id)
-        admin = await asyncpg.connect(POSTGRES_ADMIN)
-        try:
-            with pytest.raises(StoreConnectionLost):
-                async with storage() as uow:
-                    arrival = await uow.people.arrive("console", ref, NOW)
-                    assert arrival is not None
-                    connection = await uow.session.connection()
-                    raw = await connection.get_raw_connection()
-                    pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
-                    assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
-                    arrival.identity.person.pending = None
-        finally:
-            await admin.close()
-        assert checked_out(storage) == 0
-        assert await stored(storage, person_id) == before
-        assert on_postgres(storage)
+        with pytest.raises(StoreConnectionLost):
+            async with storage() as uow:
+                arrival = await uow.people.arrive("console", ref, NOW)
+                assert arrival is not None
+                connection = await uow.session.connection()
+                raw = await connection.get_raw_connection()
+                pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
+                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+                arrival.identity.person.pending = None
     finally:
-        await storage.close()
+        await admin.close()
+    assert checked_out(storage) == 0
+    assert await stored(storage, person_id) == before
+    assert on_postgres(storage)
 
 
 async def test_a_check_in_the_arrival_loaded_is_got_without_a_statement(
