@@ -3,8 +3,10 @@ in one process: two coaches on the same database, one on each pool, each with K 
 50, on 20 connections) looping the `bench_load` day (`/routine`, the morning answer,
 `/checkin 2 yes 7`), in turn for `--rounds` blocks of `--block` seconds (this machine's speed
 drifts over seconds: blocks side by side see the same machine). Printed per pool: the median
-rate and p50/p99 latency per message over the rounds, and the FIFO/stock rate ratio per round
-(median and quartiles).
+rate and p50/p99/mean latency per message over the rounds, the fewest and the median days a
+person got through (a person kept waiting sends few messages, so per-message percentiles hide
+them; the mean does not, by Little's law), and the FIFO/stock rate ratio per round (median and
+quartiles).
 
     .venv/bin/python bench/bench_pool.py [--k 50] [--rounds 10] [--block 1.0]
 """
@@ -58,9 +60,14 @@ async def main(args: argparse.Namespace) -> None:
                     )
             settle_after_start()
 
+            # Days each person got through, all rounds together: a person the pool keeps
+            # waiting gets few, and sends few messages, so per-message percentiles hide them.
+            days = {name: [0] * k for name in POOLS}
+
             def loop(name: str) -> Callable[[int, bench_load.Samples], Awaitable[None]]:
                 async def one(worker: int, samples: bench_load.Samples) -> None:
                     await bench_load.one_day(coaches[name].handle, people[name][worker], samples)
+                    days[name][worker] += 1
 
                 return one
 
@@ -73,7 +80,10 @@ async def main(args: argparse.Namespace) -> None:
                 print(
                     f"  {name:<26} msg/s {statistics.median(r.rate for r in runs):6.0f}   "
                     f"p50 {statistics.median(r.p50 for r in runs) * 1e3:6.1f} ms   "
-                    f"p99 {statistics.median(r.p99 for r in runs) * 1e3:6.1f} ms"
+                    f"p99 {statistics.median(r.p99 for r in runs) * 1e3:6.1f} ms   "
+                    f"mean {statistics.median(r.mean for r in runs) * 1e3:6.1f} ms   "
+                    f"days per person: fewest {min(days[name])}, "
+                    f"median {statistics.median(days[name]):.0f}"
                 )
             ratios = [a.rate / b.rate for a, b in zip(*results.values(), strict=True)]
             quartiles = statistics.quantiles(ratios, n=4)
